@@ -1,0 +1,86 @@
+using System.Buffers;
+using RunsStream.Protocol.EngineIO.Parser;
+using RunsStream.Protocol.EngineIO.WebSockets;
+
+namespace RunsStream.Protocol.EngineIO;
+
+/// <summary>
+/// One outbound Engine.IO packet, encoded once as a complete WebSocket frame. The same
+/// immutable bytes serve every recipient: a WebSocket writes <see cref="WebSocketFrame"/> as
+/// is, a long-polling response takes <see cref="Packet"/> (the frame minus its header).
+/// </summary>
+public sealed class EngineFrame
+{
+    private readonly byte[] _buffer;
+    private readonly int _headerLength;
+
+    private EngineFrame(byte[] buffer, int headerLength, bool isBinary)
+    {
+        _buffer = buffer;
+        _headerLength = headerLength;
+        IsBinary = isBinary;
+    }
+
+    /// <summary>A binary Engine.IO message (its raw bytes, no type prefix in v4).</summary>
+    public bool IsBinary { get; }
+
+    /// <summary>The complete, unmasked WebSocket frame.</summary>
+    public ReadOnlyMemory<byte> WebSocketFrame => _buffer;
+
+    /// <summary>The Engine.IO packet as text ("4hello", "2") or the raw binary message.</summary>
+    public ReadOnlyMemory<byte> Packet => _buffer.AsMemory(_headerLength);
+
+    /// <summary>What this frame counts against a connection's outbound buffer.</summary>
+    public int Size => _buffer.Length;
+
+    public static EngineFrame Text(EnginePacketType type, ReadOnlySpan<byte> utf8Data)
+    {
+        var packetLength = 1 + utf8Data.Length;
+        var headerLength = WebSocketFrameWriter.GetHeaderLength(packetLength);
+        var buffer = new byte[headerLength + packetLength];
+        WebSocketFrameWriter.WriteHeader(buffer, WebSocketOpcode.Text, packetLength);
+        buffer[headerLength] = EnginePacketTypes.ToDigit(type);
+        utf8Data.CopyTo(buffer.AsSpan(headerLength + 1));
+        return new EngineFrame(buffer, headerLength, isBinary: false);
+    }
+
+    /// <summary>A message packet whose text is <paramref name="utf8Message"/> ("4" + text).</summary>
+    public static EngineFrame Message(ReadOnlySpan<byte> utf8Message) => Text(EnginePacketType.Message, utf8Message);
+
+    /// <summary>
+    /// A message packet whose text is produced by <paramref name="writeMessage"/>; written to a
+    /// scratch buffer, then copied once into the frame.
+    /// </summary>
+    public static EngineFrame Message<TState>(TState state, Action<IBufferWriter<byte>, TState> writeMessage)
+    {
+        var scratch = t_scratch ??= new ArrayBufferWriter<byte>(4096);
+        scratch.ResetWrittenCount();
+        writeMessage(scratch, state);
+        var frame = Text(EnginePacketType.Message, scratch.WrittenSpan);
+        if (scratch.Capacity > MaxRetainedScratch)
+        {
+            t_scratch = null;
+        }
+        return frame;
+    }
+
+    public static EngineFrame Binary(ReadOnlySpan<byte> data)
+    {
+        var headerLength = WebSocketFrameWriter.GetHeaderLength(data.Length);
+        var buffer = new byte[headerLength + data.Length];
+        WebSocketFrameWriter.WriteHeader(buffer, WebSocketOpcode.Binary, data.Length);
+        data.CopyTo(buffer.AsSpan(headerLength));
+        return new EngineFrame(buffer, headerLength, isBinary: true);
+    }
+
+    public static readonly EngineFrame Ping = Text(EnginePacketType.Ping, default);
+    public static readonly EngineFrame Pong = Text(EnginePacketType.Pong, default);
+    public static readonly EngineFrame Noop = Text(EnginePacketType.Noop, default);
+    public static readonly EngineFrame Close = Text(EnginePacketType.Close, default);
+    public static readonly EngineFrame ProbePong = Text(EnginePacketType.Pong, "probe"u8);
+
+    private const int MaxRetainedScratch = 1 << 20;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_scratch;
+}

@@ -1,0 +1,232 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RunsStream.Protocol.EngineIO.Parser;
+using RunsStream.Protocol.EngineIO.Transports;
+using RunsStream.Protocol.EngineIO.WebSockets;
+
+namespace RunsStream.Protocol.EngineIO;
+
+/// <summary>
+/// The Engine.IO request handler: verifies each request as the reference server does
+/// (engine.io <c>Server.verify</c>), opens sessions on handshake and routes later requests to
+/// their session's transport.
+/// </summary>
+public sealed partial class EngineServer : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, EngineSession> _sessions = new(StringComparer.Ordinal);
+    private readonly EngineIOOptions _options;
+    private readonly Func<EngineSession, IEngineSessionHandler> _handlerFactory;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+
+    public EngineServer(EngineIOOptions options, Func<EngineSession, IEngineSessionHandler> handlerFactory, ILogger? logger = null, TimeProvider? time = null)
+    {
+        options.Validate();
+        _options = options;
+        _handlerFactory = handlerFactory;
+        _logger = logger ?? NullLogger.Instance;
+        _time = time ?? TimeProvider.System;
+    }
+
+    public EngineIOOptions Options => _options;
+
+    public int SessionCount => _sessions.Count;
+
+    public bool TryGetSession(string sid, out EngineSession session) => _sessions.TryGetValue(sid, out session!);
+
+    public async Task HandleRequestAsync(HttpContext context)
+    {
+        if (_options.Cors is { } cors && cors.Apply(context))
+        {
+            return; // a preflight, answered
+        }
+
+        var query = context.Request.Query;
+        var transport = query["transport"].ToString();
+        if (!_options.Transports.Contains(transport))
+        {
+            await RefuseAsync(context, EngineErrorCode.UnknownTransport);
+            return;
+        }
+
+        var sid = query["sid"].ToString();
+        var isWebSocketRequest = IsWebSocketRequest(context);
+        if (sid.Length > 0)
+        {
+            await HandleSessionRequestAsync(context, sid, transport, isWebSocketRequest);
+            return;
+        }
+
+        if (query["EIO"] != "4")
+        {
+            await RefuseAsync(context, EngineErrorCode.UnsupportedProtocolVersion);
+            return;
+        }
+        if (transport == TransportNames.Polling && !HttpMethods.IsGet(context.Request.Method))
+        {
+            await RefuseAsync(context, EngineErrorCode.BadHandshakeMethod);
+            return;
+        }
+        if (transport == TransportNames.WebSocket && !isWebSocketRequest)
+        {
+            await RefuseAsync(context, EngineErrorCode.BadRequest);
+            return;
+        }
+        if (_options.AllowRequest is { } allow && !await allow(context))
+        {
+            await RefuseAsync(context, EngineErrorCode.Forbidden);
+            return;
+        }
+
+        await HandshakeAsync(context, transport);
+    }
+
+    private async Task HandleSessionRequestAsync(HttpContext context, string sid, string transport, bool isWebSocketRequest)
+    {
+        if (!_sessions.TryGetValue(sid, out var session) || session.IsFinalized)
+        {
+            await RefuseAsync(context, EngineErrorCode.UnknownSid);
+            return;
+        }
+
+        if (transport == TransportNames.WebSocket)
+        {
+            if (!isWebSocketRequest)
+            {
+                await RefuseAsync(context, EngineErrorCode.BadRequest);
+                return;
+            }
+            await ProbeAsync(context, session);
+            return;
+        }
+
+        if (session.WebSocket is not null || session.Polling is not { } polling)
+        {
+            // After the upgrade, polling requests for the session are refused.
+            await RefuseAsync(context, EngineErrorCode.BadRequest);
+            return;
+        }
+        if (HttpMethods.IsGet(context.Request.Method))
+        {
+            await polling.HandleGetAsync(context);
+        }
+        else if (HttpMethods.IsPost(context.Request.Method))
+        {
+            await polling.HandlePostAsync(context);
+        }
+        else
+        {
+            await RefuseAsync(context, EngineErrorCode.BadRequest);
+        }
+    }
+
+    private async Task HandshakeAsync(HttpContext context, string transport)
+    {
+        var session = new EngineSession(NewSessionId(), HandshakeRequest.From(context, _time.GetUtcNow()), _options, _time, _logger, OnFinalized);
+        var upgrades = transport == TransportNames.Polling && _options.AllowUpgrades && _options.Transports.Contains(TransportNames.WebSocket)
+            ? new[] { TransportNames.WebSocket }
+            : Array.Empty<string>();
+        var open = new OpenPacketData(session.Id, upgrades, (int)_options.PingInterval.TotalMilliseconds, (int)_options.PingTimeout.TotalMilliseconds, _options.MaxPayload);
+        var openFrame = EngineFrame.Text(EnginePacketType.Open, open.ToUtf8Json());
+
+        if (transport == TransportNames.Polling)
+        {
+            var polling = new PollingTransport(session);
+            _sessions[session.Id] = session;
+            session.Attach(_handlerFactory(session));
+            session.StartWithPolling(polling);
+            Log.SessionOpened(_logger, session.Id, transport);
+            context.Response.ContentType = "text/plain; charset=UTF-8";
+            context.Response.ContentLength = openFrame.Packet.Length;
+            await context.Response.Body.WriteAsync(openFrame.Packet);
+            return;
+        }
+
+        var stream = await AcceptWebSocketAsync(context);
+        var webSocket = new WebSocketTransport(stream, session);
+        _sessions[session.Id] = session;
+        webSocket.SendControl(openFrame.WebSocketFrame);
+        session.Attach(_handlerFactory(session));
+        session.StartWithWebSocket(webSocket);
+        Log.SessionOpened(_logger, session.Id, transport);
+        await RunWebSocketAsync(webSocket, stream);
+    }
+
+    private async Task ProbeAsync(HttpContext context, EngineSession session)
+    {
+        var stream = await AcceptWebSocketAsync(context);
+        var probe = new WebSocketTransport(stream, session);
+        if (!session.TryBeginProbe(probe))
+        {
+            // As the reference server: the handshake succeeds, then the socket is closed at once.
+            probe.Close(WebSocketCloseCodes.PolicyViolation, "session already upgraded or upgrading");
+        }
+        await RunWebSocketAsync(probe, stream);
+    }
+
+    private static async Task RunWebSocketAsync(WebSocketTransport transport, Stream stream)
+    {
+        try
+        {
+            await transport.RunAsync();
+        }
+        finally
+        {
+            await stream.DisposeAsync();
+        }
+    }
+
+    private static bool IsWebSocketRequest(HttpContext context)
+    {
+        var upgrade = context.Features.Get<IHttpUpgradeFeature>();
+        var headers = context.Request.Headers;
+        return upgrade is { IsUpgradableRequest: true }
+            && HttpMethods.IsGet(context.Request.Method)
+            && WebSocketHandshake.HeaderContainsToken(headers.Upgrade, "websocket")
+            && headers.SecWebSocketVersion == "13"
+            && WebSocketHandshake.IsValidKey(headers.SecWebSocketKey);
+    }
+
+    private static async Task<Stream> AcceptWebSocketAsync(HttpContext context)
+    {
+        var headers = context.Response.Headers;
+        headers.Connection = "Upgrade";
+        headers.Upgrade = "websocket";
+        headers.SecWebSocketAccept = WebSocketHandshake.ComputeAccept(context.Request.Headers.SecWebSocketKey.ToString());
+        return await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync();
+    }
+
+    private async Task RefuseAsync(HttpContext context, EngineErrorCode code)
+    {
+        Log.RequestRefused(_logger, context.Request.Method, context.Request.QueryString.Value ?? "", (int)code);
+        await EngineResponses.WriteErrorAsync(context, code);
+    }
+
+    private void OnFinalized(EngineSession session)
+    {
+        _sessions.TryRemove(new KeyValuePair<string, EngineSession>(session.Id, session));
+        Log.SessionClosed(_logger, session.Id);
+    }
+
+    /// <summary>Like the reference's base64id: 15 random bytes, URL-safe base64 (20 characters).</summary>
+    private static string NewSessionId()
+    {
+        Span<byte> bytes = stackalloc byte[15];
+        RandomNumberGenerator.Fill(bytes);
+        return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
+    }
+
+    /// <summary>Closes every session (graceful for WebSocket: queued frames are sent first).</summary>
+    public ValueTask DisposeAsync()
+    {
+        foreach (var session in _sessions.Values)
+        {
+            session.Close("server shutting down");
+        }
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,210 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http;
+using RunsStream.Protocol.EngineIO.Parser;
+
+namespace RunsStream.Protocol.EngineIO.Transports;
+
+/// <summary>
+/// HTTP long-polling (engine.io-protocol v4, "HTTP long-polling"): a GET is held until the
+/// session has frames for the client, a POST carries the client's packets. One GET and one
+/// POST at a time; an overlapping request closes the session, as in the reference server.
+/// </summary>
+internal sealed class PollingTransport(EngineSession session)
+{
+    private int _getInProgress;
+    private int _postInProgress;
+    private volatile bool _releaseRequested;
+
+    /// <summary>Answers a held GET with NOOP so the client can finish the upgrade.</summary>
+    public void ReleaseForUpgrade()
+    {
+        _releaseRequested = true;
+        session.Queue.Signal();
+    }
+
+    public async Task HandleGetAsync(HttpContext context)
+    {
+        if (Interlocked.Exchange(ref _getInProgress, 1) == 1)
+        {
+            await EngineResponses.WriteErrorAsync(context, EngineErrorCode.BadRequest);
+            session.Abort("overlapping poll from client");
+            return;
+        }
+        try
+        {
+            await PollAsync(context);
+        }
+        finally
+        {
+            Volatile.Write(ref _getInProgress, 0);
+        }
+    }
+
+    private async Task PollAsync(HttpContext context)
+    {
+        var frames = new List<EngineFrame>();
+        var aborted = context.RequestAborted;
+        while (true)
+        {
+            if (session.IsFinalized)
+            {
+                frames.Add(session.FinalPollFrame);
+                await WritePayloadAsync(context, frames);
+                return;
+            }
+            session.Queue.Drain(frames, session.Options.MaxPollingResponseBytes);
+            if (session.IsClosing && session.Queue.Count == 0)
+            {
+                frames.Add(EngineFrame.Close);
+                await WritePayloadAsync(context, frames);
+                session.FinalizeClose();
+                return;
+            }
+            if (frames.Count > 0)
+            {
+                await WritePayloadAsync(context, frames);
+                return;
+            }
+            if (_releaseRequested || session.IsUpgrading || session.WebSocket is not null)
+            {
+                _releaseRequested = false;
+                frames.Add(EngineFrame.Noop);
+                await WritePayloadAsync(context, frames);
+                return;
+            }
+            try
+            {
+                await session.Queue.WaitAsync().WaitAsync(aborted);
+            }
+            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+            {
+                session.OnTransportClosed(this, "poll connection closed prematurely");
+                return;
+            }
+        }
+    }
+
+    private static async Task WritePayloadAsync(HttpContext context, List<EngineFrame> frames)
+    {
+        var body = new ArrayBufferWriter<byte>(EstimateSize(frames));
+        for (var i = 0; i < frames.Count; i++)
+        {
+            EnginePacketWriter.WritePayloadElement(body, frames[i].Packet.Span, frames[i].IsBinary, first: i == 0);
+        }
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "text/plain; charset=UTF-8";
+        context.Response.ContentLength = body.WrittenCount;
+        try
+        {
+            await context.Response.Body.WriteAsync(body.WrittenMemory, context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // The client went away; the session notices on its next poll or by ping timeout.
+        }
+    }
+
+    private static int EstimateSize(List<EngineFrame> frames)
+    {
+        var size = 16;
+        foreach (var frame in frames)
+        {
+            size += frame.IsBinary ? 2 + (frame.Packet.Length + 2) / 3 * 4 : 1 + frame.Packet.Length;
+        }
+        return size;
+    }
+
+    public async Task HandlePostAsync(HttpContext context)
+    {
+        if (Interlocked.Exchange(ref _postInProgress, 1) == 1)
+        {
+            await EngineResponses.WriteErrorAsync(context, EngineErrorCode.BadRequest);
+            session.Abort("overlapping data request from client");
+            return;
+        }
+        try
+        {
+            await ReceiveAsync(context);
+        }
+        finally
+        {
+            Volatile.Write(ref _postInProgress, 0);
+        }
+    }
+
+    private async Task ReceiveAsync(HttpContext context)
+    {
+        var max = session.Options.MaxPayload;
+        if (context.Request.ContentLength > max)
+        {
+            await RefuseTooLargeAsync(context);
+            return;
+        }
+
+        var reader = context.Request.BodyReader;
+        ReadResult result;
+        try
+        {
+            while (true)
+            {
+                result = await reader.ReadAsync(context.RequestAborted);
+                if (result.Buffer.Length > max)
+                {
+                    reader.AdvanceTo(result.Buffer.End);
+                    await RefuseTooLargeAsync(context);
+                    return;
+                }
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+                reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
+        {
+            session.OnTransportClosed(this, "data request aborted");
+            return;
+        }
+
+        var packets = new List<EnginePacket>();
+        try
+        {
+            var payload = result.Buffer;
+            while (EnginePacketReader.TryReadPayloadPacket(ref payload, out var packet))
+            {
+                packets.Add(packet);
+            }
+            if (packets.Count == 0)
+            {
+                throw new EngineProtocolException("empty payload");
+            }
+        }
+        catch (EngineProtocolException)
+        {
+            reader.AdvanceTo(result.Buffer.End);
+            await EngineResponses.WriteErrorAsync(context, EngineErrorCode.BadRequest);
+            session.Abort("parse error");
+            return;
+        }
+        reader.AdvanceTo(result.Buffer.End);
+
+        foreach (var packet in packets)
+        {
+            session.OnPacket(this, packet);
+        }
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "text/html";
+        context.Response.ContentLength = 2;
+        await context.Response.Body.WriteAsync("ok"u8.ToArray());
+    }
+
+    private async Task RefuseTooLargeAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        context.Response.Headers.Connection = "close";
+        await context.Response.CompleteAsync();
+        session.Abort("payload too large");
+    }
+}

@@ -1,0 +1,318 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Text.Unicode;
+using RunsStream.Protocol.EngineIO.Parser;
+using RunsStream.Protocol.EngineIO.WebSockets;
+
+namespace RunsStream.Protocol.EngineIO.Transports;
+
+/// <summary>
+/// The WebSocket transport over an upgraded HTTP/1.1 connection, framed by hand (RFC 6455) so
+/// that an outbound frame encoded once is written as is to every client. A read loop turns
+/// frames into Engine.IO packets; one write loop is the only writer of the stream: it sends
+/// control frames first, then, once this transport is active, the session's queued frames.
+/// </summary>
+internal sealed class WebSocketTransport
+{
+    private const int MaxBatchBytes = 256 * 1024;
+    private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly Stream _stream;
+    private readonly EngineSession _session;
+    private readonly PipeReader _reader;
+    private readonly ConcurrentQueue<ReadOnlyMemory<byte>> _control = new();
+    private readonly object _signalLock = new();
+    private TaskCompletionSource? _controlSignal;
+    private volatile bool _active;
+    private volatile bool _drainThenClose;
+    private volatile bool _closeQueued;
+    private int _closed;
+
+    public WebSocketTransport(Stream stream, EngineSession session)
+    {
+        _stream = stream;
+        _session = session;
+        _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, minimumReadSize: 4096));
+    }
+
+    /// <summary>From now on this transport drains the session's outbound queue.</summary>
+    public void Activate()
+    {
+        _active = true;
+        _session.Queue.Signal();
+        Wake();
+    }
+
+    /// <summary>Sends a frame ahead of the session's queue (probe answer, pong, close).</summary>
+    public void SendControl(ReadOnlyMemory<byte> frame)
+    {
+        _control.Enqueue(frame);
+        Wake();
+    }
+
+    /// <summary>Sends what is queued, then a close frame.</summary>
+    public void CloseAfterDrain()
+    {
+        _drainThenClose = true;
+        _session.Queue.Signal();
+        Wake();
+    }
+
+    /// <summary>Sends a close frame now and ends the connection shortly after.</summary>
+    public void Close(ushort code, string reason)
+    {
+        if (_closeQueued)
+        {
+            return;
+        }
+        _closeQueued = true;
+        SendControl(WebSocketFrameWriter.CreateCloseFrame(code, reason));
+    }
+
+    public async Task RunAsync()
+    {
+        var writer = Task.Run(WriteLoopAsync);
+        var readerReason = await ReadLoopAsync();
+        Close(WebSocketCloseCodes.Normal, "");
+        _session.OnTransportClosed(this, readerReason);
+        await writer;
+        await _reader.CompleteAsync();
+    }
+
+    private async Task<string> ReadLoopAsync()
+    {
+        var maxPayload = _session.Options.MaxPayload;
+        var fragments = new MessageAssembler(maxPayload);
+        try
+        {
+            while (true)
+            {
+                var result = await _reader.ReadAsync();
+                if (result.IsCanceled)
+                {
+                    return "transport close";
+                }
+                var buffer = result.Buffer;
+                try
+                {
+                    while (WebSocketFrameReader.TryRead(ref buffer, maxPayload, out var frame))
+                    {
+                        if (!OnFrame(frame, fragments))
+                        {
+                            return "transport close";
+                        }
+                    }
+                    if (result.IsCompleted)
+                    {
+                        return "transport close";
+                    }
+                }
+                finally
+                {
+                    _reader.AdvanceTo(buffer.Start, buffer.End);
+                }
+            }
+        }
+        catch (WebSocketProtocolException ex)
+        {
+            Close(ex.CloseCode, ex.Message);
+            return "transport error";
+        }
+        catch (EngineProtocolException)
+        {
+            Close(WebSocketCloseCodes.ProtocolError, "parse error");
+            return "parse error";
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            return "transport error";
+        }
+    }
+
+    /// <summary>Returns false when the connection is finished (a close frame arrived).</summary>
+    private bool OnFrame(WebSocketFrame frame, MessageAssembler fragments)
+    {
+        switch (frame.Opcode)
+        {
+            case WebSocketOpcode.Ping:
+                SendControl(WebSocketFrameWriter.CreateFrame(WebSocketOpcode.Pong, frame.Payload));
+                return true;
+            case WebSocketOpcode.Pong:
+                return true;
+            case WebSocketOpcode.Close:
+                // Echo the close (RFC 6455 section 5.5.1) and stop reading.
+                if (!_closeQueued)
+                {
+                    _closeQueued = true;
+                    SendControl(WebSocketFrameWriter.CreateFrame(WebSocketOpcode.Close, frame.Payload.Length >= 2 ? frame.Payload.AsSpan(0, 2) : default));
+                }
+                return false;
+        }
+
+        if (!fragments.Add(frame, out var opcode, out var message))
+        {
+            return true;
+        }
+        if (opcode == WebSocketOpcode.Text)
+        {
+            if (!Utf8.IsValid(message))
+            {
+                throw new WebSocketProtocolException(WebSocketCloseCodes.InvalidPayload, "invalid UTF-8");
+            }
+            _session.OnPacket(this, EnginePacketReader.ReadText(message));
+        }
+        else
+        {
+            _session.OnPacket(this, EnginePacketReader.ReadBinary(message));
+        }
+        return true;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<EngineFrame>();
+        var closeSent = false;
+        try
+        {
+            while (!closeSent)
+            {
+                var wrote = false;
+                while (_control.TryDequeue(out var control))
+                {
+                    await _stream.WriteAsync(control);
+                    wrote = true;
+                    if (IsCloseFrame(control.Span))
+                    {
+                        closeSent = true;
+                        break;
+                    }
+                }
+                if (!closeSent && _active && !_closeQueued)
+                {
+                    batch.Clear();
+                    _session.Queue.Drain(batch, MaxBatchBytes);
+                    foreach (var frame in batch)
+                    {
+                        await _stream.WriteAsync(frame.WebSocketFrame);
+                    }
+                    wrote |= batch.Count > 0;
+                    if (batch.Count == 0 && _drainThenClose)
+                    {
+                        Close(WebSocketCloseCodes.Normal, "");
+                        _session.FinalizeClose();
+                        continue;
+                    }
+                }
+                if (wrote)
+                {
+                    await _stream.FlushAsync();
+                    continue;
+                }
+                if (!closeSent)
+                {
+                    await WaitForWorkAsync();
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The peer is gone; the read loop reports the close.
+        }
+        finally
+        {
+            if (Interlocked.Exchange(ref _closed, 1) == 0)
+            {
+                // Give the peer a moment to answer the close frame, then stop reading.
+                _ = Task.Delay(CloseHandshakeTimeout).ContinueWith(_ => _reader.CancelPendingRead(), TaskScheduler.Default);
+            }
+        }
+    }
+
+    private Task WaitForWorkAsync()
+    {
+        Task controlWait;
+        lock (_signalLock)
+        {
+            if (!_control.IsEmpty)
+            {
+                return Task.CompletedTask;
+            }
+            _controlSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            controlWait = _controlSignal.Task;
+        }
+        if (!_active)
+        {
+            return controlWait;
+        }
+        var queueWait = _session.Queue.WaitAsync();
+        if (_drainThenClose || queueWait.IsCompleted && _session.Queue.Count > 0)
+        {
+            return Task.CompletedTask;
+        }
+        return Task.WhenAny(controlWait, queueWait);
+    }
+
+    private void Wake()
+    {
+        TaskCompletionSource? signal;
+        lock (_signalLock)
+        {
+            signal = _controlSignal;
+            _controlSignal = null;
+        }
+        signal?.TrySetResult();
+    }
+
+    private static bool IsCloseFrame(ReadOnlySpan<byte> frame) => frame.Length > 0 && (frame[0] & 0x0F) == (byte)WebSocketOpcode.Close;
+
+    /// <summary>Joins fragmented messages (RFC 6455 section 5.4) within the payload limit.</summary>
+    private sealed class MessageAssembler(long maxPayload)
+    {
+        private WebSocketOpcode _opcode;
+        private ArrayBufferWriter<byte>? _parts;
+
+        public bool Add(WebSocketFrame frame, out WebSocketOpcode opcode, out byte[] message)
+        {
+            if (frame.Opcode == WebSocketOpcode.Continuation)
+            {
+                if (_parts is null)
+                {
+                    throw new WebSocketProtocolException(WebSocketCloseCodes.ProtocolError, "continuation without a message");
+                }
+                if (_parts.WrittenCount + frame.Payload.Length > maxPayload)
+                {
+                    throw new WebSocketProtocolException(WebSocketCloseCodes.MessageTooBig, "message exceeds the maximum payload");
+                }
+                _parts.Write(frame.Payload);
+                if (!frame.Fin)
+                {
+                    opcode = default;
+                    message = [];
+                    return false;
+                }
+                opcode = _opcode;
+                message = _parts.WrittenSpan.ToArray();
+                _parts = null;
+                return true;
+            }
+
+            if (_parts is not null)
+            {
+                throw new WebSocketProtocolException(WebSocketCloseCodes.ProtocolError, "new message inside a fragmented one");
+            }
+            if (frame.Fin)
+            {
+                opcode = frame.Opcode;
+                message = frame.Payload;
+                return true;
+            }
+            _opcode = frame.Opcode;
+            _parts = new ArrayBufferWriter<byte>(Math.Max(256, frame.Payload.Length * 2));
+            _parts.Write(frame.Payload);
+            opcode = default;
+            message = [];
+            return false;
+        }
+    }
+}

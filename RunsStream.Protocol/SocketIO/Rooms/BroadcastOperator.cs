@@ -1,0 +1,37 @@
+using System.Collections.Immutable;
+
+namespace RunsStream.Protocol.SocketIO.Rooms;
+
+/// <summary>
+/// An immutable broadcast target: rooms to include and rooms to exclude. Emitting encodes the
+/// packet once and hands the same frames to every target's connection.
+/// </summary>
+public readonly record struct BroadcastOperator(SocketIONamespace Namespace, ImmutableHashSet<string> Rooms, ImmutableHashSet<string> ExceptRooms)
+{
+    public BroadcastOperator(SocketIONamespace ns)
+        : this(ns, ImmutableHashSet<string>.Empty, ImmutableHashSet<string>.Empty)
+    {
+    }
+
+    public BroadcastOperator To(string room) => this with { Rooms = Rooms.Add(room) };
+
+    public BroadcastOperator Except(string room) => this with { ExceptRooms = ExceptRooms.Add(room) };
+
+    /// <summary>Encodes once and sends to every target; returns how many accepted it.</summary>
+    public int Emit(string eventName, params object?[] args) =>
+        Send(SocketIOEncodedPacket.Event(Namespace.Name, eventName, args, options: Namespace.Server.Options.JsonOptions));
+
+    /// <summary>Sends an already encoded packet to every target.</summary>
+    public int Send(SocketIOEncodedPacket packet)
+    {
+        var delivered = 0;
+        foreach (var socket in Namespace.Adapter.ResolveTargets(Rooms, ExceptRooms))
+        {
+            if (socket.Send(packet))
+            {
+                delivered++;
+            }
+        }
+        return delivered;
+    }
+}

@@ -1,0 +1,216 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using RunsStream.Protocol.EngineIO;
+using RunsStream.Protocol.EngineIO.Parser;
+using RunsStream.Protocol.SocketIO.Parser;
+
+namespace RunsStream.Protocol.SocketIO;
+
+/// <summary>
+/// Routes one Engine.IO session to its namespace sockets (the reference's <c>Client</c>):
+/// decodes packets, reassembles binary attachments, handles CONNECT and the connect timeout,
+/// and closes the connection on any malformed packet.
+/// </summary>
+internal sealed partial class SocketIOConnection : IEngineSessionHandler
+{
+    private readonly SocketIOServer _server;
+    private readonly Dictionary<string, SocketIOSocket> _sockets = new(StringComparer.Ordinal);
+    private readonly ITimer _connectTimer;
+    private SocketIOPacket? _binaryPacket;
+    private List<byte[]>? _binaryParts;
+
+    public SocketIOConnection(SocketIOServer server, EngineSession session)
+    {
+        _server = server;
+        Session = session;
+        _connectTimer = server.Time.CreateTimer(static s => ((SocketIOConnection)s!).OnConnectTimeout(), this, server.Options.ConnectTimeout, Timeout.InfiniteTimeSpan);
+    }
+
+    public EngineSession Session { get; }
+
+    public void OnMessage(EnginePacket packet)
+    {
+        try
+        {
+            if (packet.IsBinary)
+            {
+                OnAttachment(packet.Data.ToArray());
+                return;
+            }
+            if (_binaryPacket is not null)
+            {
+                throw new SocketIOProtocolException("got plaintext data when reconstructing a packet");
+            }
+            var decoded = SocketIOPacketReader.Read(packet.Data.Span);
+            if (decoded.IsBinary && decoded.Attachments > 0)
+            {
+                BinaryPlaceholder.Validate(decoded.Data, decoded.Attachments);
+                _binaryPacket = decoded;
+                _binaryParts = new List<byte[]>(decoded.Attachments);
+                return;
+            }
+            Route(decoded, Array.Empty<byte[]>());
+        }
+        catch (SocketIOProtocolException ex)
+        {
+            Log.ProtocolError(_server.Logger, Session.Id, ex.Message);
+            Session.Close("parse error");
+        }
+    }
+
+    private void OnAttachment(byte[] data)
+    {
+        if (_binaryPacket is not { } pending || _binaryParts is not { } parts)
+        {
+            throw new SocketIOProtocolException("got binary data when not reconstructing a packet");
+        }
+        parts.Add(data);
+        if (parts.Count < pending.Attachments)
+        {
+            return;
+        }
+        _binaryPacket = null;
+        _binaryParts = null;
+        Route(pending, parts);
+    }
+
+    private void Route(SocketIOPacket packet, IReadOnlyList<byte[]> attachments)
+    {
+        if (packet.Type == SocketIOPacketType.Connect)
+        {
+            _ = ConnectAsync(packet);
+            return;
+        }
+
+        SocketIOSocket? socket;
+        lock (_sockets)
+        {
+            _sockets.TryGetValue(packet.Namespace, out socket);
+        }
+        if (socket is null)
+        {
+            // A packet for a namespace this connection has not joined: the reference closes.
+            throw new SocketIOProtocolException("packet for a namespace that is not connected");
+        }
+
+        switch (packet.Type)
+        {
+            case SocketIOPacketType.Event or SocketIOPacketType.BinaryEvent:
+                var name = packet.Data[0];
+                socket.Dispatch(name.ValueKind == JsonValueKind.String ? name.GetString()! : name.GetRawText(), new SocketIOArguments(packet.Data, 1, attachments), packet.Id);
+                break;
+            case SocketIOPacketType.Ack or SocketIOPacketType.BinaryAck:
+                socket.OnAck(packet.Id!.Value, new SocketIOArguments(packet.Data, 0, attachments));
+                break;
+            case SocketIOPacketType.Disconnect:
+                socket.OnClose("client namespace disconnect");
+                break;
+            default:
+                throw new SocketIOProtocolException("unexpected packet type from client");
+        }
+    }
+
+    private async Task ConnectAsync(SocketIOPacket packet)
+    {
+        if (!_server.TryGetNamespace(packet.Namespace, out var ns))
+        {
+            Session.Send(SocketIOEncodedPacket.ConnectError(packet.Namespace, "Invalid namespace").Frames);
+            return;
+        }
+
+        var auth = packet.HasData ? packet.Data : EmptyObject;
+        var socket = new SocketIOSocket(ns, this, new SocketIOHandshake(Session.Request, auth));
+        try
+        {
+            await ns.RunMiddlewaresAsync(socket);
+        }
+        catch (ConnectionRefusedException refused)
+        {
+            Session.Send(SocketIOEncodedPacket.ConnectError(ns.Name, refused.Message, refused.Data).Frames);
+            return;
+        }
+        catch (Exception ex)
+        {
+            Log.MiddlewareFailed(_server.Logger, ns.Name, ex);
+            Session.Send(SocketIOEncodedPacket.ConnectError(ns.Name, "Internal server error").Frames);
+            return;
+        }
+
+        if (!Session.IsOpen)
+        {
+            return;
+        }
+        SocketIOSocket? replaced;
+        lock (_sockets)
+        {
+            _sockets.Remove(ns.Name, out replaced);
+            _sockets[ns.Name] = socket;
+        }
+        replaced?.OnClose("client namespace reconnect");
+        _connectTimer.Dispose();
+        ns.Add(socket);
+        Session.Send(SocketIOEncodedPacket.Connect(ns.Name, socket.Id).Frames);
+        try
+        {
+            await ns.RaiseConnectionAsync(socket);
+        }
+        catch (Exception ex)
+        {
+            Log.MiddlewareFailed(_server.Logger, ns.Name, ex);
+        }
+    }
+
+    internal void Forget(SocketIOSocket socket)
+    {
+        lock (_sockets)
+        {
+            if (_sockets.TryGetValue(socket.Namespace.Name, out var current) && ReferenceEquals(current, socket))
+            {
+                _sockets.Remove(socket.Namespace.Name);
+            }
+        }
+    }
+
+    private void OnConnectTimeout()
+    {
+        bool none;
+        lock (_sockets)
+        {
+            none = _sockets.Count == 0;
+        }
+        if (none)
+        {
+            Log.ConnectTimeout(_server.Logger, Session.Id);
+            Session.Close("connect timeout");
+        }
+    }
+
+    public void OnClose(string reason)
+    {
+        _connectTimer.Dispose();
+        SocketIOSocket[] sockets;
+        lock (_sockets)
+        {
+            sockets = _sockets.Values.ToArray();
+        }
+        foreach (var socket in sockets)
+        {
+            socket.OnClose(reason);
+        }
+    }
+
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
+
+    private static partial class Log
+    {
+        [LoggerMessage(2001, LogLevel.Debug, "Socket.IO connection {SessionId} sent a malformed packet: {Reason}; closing")]
+        public static partial void ProtocolError(ILogger logger, string sessionId, string reason);
+
+        [LoggerMessage(2002, LogLevel.Error, "A middleware or connection handler of namespace {Namespace} failed")]
+        public static partial void MiddlewareFailed(ILogger logger, string @namespace, Exception exception);
+
+        [LoggerMessage(2003, LogLevel.Debug, "Socket.IO connection {SessionId} joined no namespace in time; closing")]
+        public static partial void ConnectTimeout(ILogger logger, string sessionId);
+    }
+}

@@ -1,0 +1,173 @@
+using System.Buffers;
+using System.Text.Json;
+using RunsStream.Protocol.EngineIO;
+using RunsStream.Protocol.SocketIO.Parser;
+
+namespace RunsStream.Protocol.SocketIO;
+
+/// <summary>
+/// A Socket.IO packet encoded once into Engine.IO frames (the text packet, then one binary
+/// frame per attachment). Immutable: a broadcast hands the same instance to every recipient.
+/// </summary>
+public sealed class SocketIOEncodedPacket
+{
+    private SocketIOEncodedPacket(IReadOnlyList<EngineFrame> frames)
+    {
+        Frames = frames;
+    }
+
+    public IReadOnlyList<EngineFrame> Frames { get; }
+
+    /// <summary>An EVENT: <c>["name", ...args]</c>; byte arrays become attachments.</summary>
+    public static SocketIOEncodedPacket Event(string ns, string eventName, ReadOnlySpan<object?> args, long? ackId = null, JsonSerializerOptions? options = null)
+    {
+        var state = new ArgsState(eventName, args.ToArray(), null, options ?? SocketIOJson.DefaultOptions);
+        return Encode(SocketIOPacketType.Event, ns, ackId, state);
+    }
+
+    /// <summary>An EVENT re-sending received arguments unchanged (binary included).</summary>
+    public static SocketIOEncodedPacket Event(string ns, string eventName, SocketIOArguments args, long? ackId = null)
+    {
+        var state = new ArgsState(eventName, [], args, SocketIOJson.DefaultOptions);
+        return Encode(SocketIOPacketType.Event, ns, ackId, state);
+    }
+
+    public static SocketIOEncodedPacket Ack(string ns, long ackId, ReadOnlySpan<object?> args, JsonSerializerOptions? options = null)
+    {
+        var state = new ArgsState(null, args.ToArray(), null, options ?? SocketIOJson.DefaultOptions);
+        return Encode(SocketIOPacketType.Ack, ns, ackId, state);
+    }
+
+    public static SocketIOEncodedPacket Ack(string ns, long ackId, SocketIOArguments args)
+    {
+        var state = new ArgsState(null, [], args, SocketIOJson.DefaultOptions);
+        return Encode(SocketIOPacketType.Ack, ns, ackId, state);
+    }
+
+    /// <summary>CONNECT answer: <c>40/ns,{"sid":"..."}</c>.</summary>
+    public static SocketIOEncodedPacket Connect(string ns, string sid) =>
+        Single(SocketIOPacketType.Connect, ns, json =>
+        {
+            json.WriteStartObject();
+            json.WriteString("sid"u8, sid);
+            json.WriteEndObject();
+        });
+
+    /// <summary>CONNECT_ERROR: <c>44/ns,{"message":"...","data":...}</c>.</summary>
+    public static SocketIOEncodedPacket ConnectError(string ns, string message, object? data = null) =>
+        Single(SocketIOPacketType.ConnectError, ns, json =>
+        {
+            json.WriteStartObject();
+            json.WriteString("message"u8, message);
+            if (data is not null)
+            {
+                json.WritePropertyName("data"u8);
+                JsonSerializer.Serialize(json, data, data.GetType(), SocketIOJson.DefaultOptions);
+            }
+            json.WriteEndObject();
+        });
+
+    public static SocketIOEncodedPacket Disconnect(string ns) => Single(SocketIOPacketType.Disconnect, ns, null);
+
+    private static SocketIOEncodedPacket Single(SocketIOPacketType type, string ns, Action<Utf8JsonWriter>? writeData)
+    {
+        var frame = EngineFrame.Message((type, ns, writeData), static (buffer, s) =>
+        {
+            SocketIOPacketWriter.WriteHeader(buffer, s.type, s.ns, null, 0);
+            if (s.writeData is not null)
+            {
+                using var json = new Utf8JsonWriter(buffer, SocketIOJson.WriterOptions);
+                s.writeData(json);
+            }
+        });
+        return new SocketIOEncodedPacket([frame]);
+    }
+
+    private static SocketIOEncodedPacket Encode(SocketIOPacketType type, string ns, long? id, ArgsState state)
+    {
+        var payload = t_payload ??= new ArrayBufferWriter<byte>(1024);
+        payload.ResetWrittenCount();
+        var attachments = new List<ReadOnlyMemory<byte>>();
+        var previous = SocketIOJson.t_attachments;
+        SocketIOJson.t_attachments = attachments;
+        try
+        {
+            using var json = new Utf8JsonWriter(payload, SocketIOJson.WriterOptions);
+            json.WriteStartArray();
+            if (state.EventName is not null)
+            {
+                json.WriteStringValue(state.EventName);
+            }
+            if (state.Raw is not null)
+            {
+                state.Raw.WriteTo(json);
+                foreach (var attachment in state.Raw.Attachments)
+                {
+                    attachments.Add(attachment);
+                }
+            }
+            else
+            {
+                foreach (var arg in state.Args)
+                {
+                    WriteValue(json, arg, state.Options);
+                }
+            }
+            json.WriteEndArray();
+        }
+        finally
+        {
+            SocketIOJson.t_attachments = previous;
+        }
+
+        if (attachments.Count > 0)
+        {
+            type = type == SocketIOPacketType.Event ? SocketIOPacketType.BinaryEvent : SocketIOPacketType.BinaryAck;
+        }
+        var frames = new EngineFrame[1 + attachments.Count];
+        frames[0] = EngineFrame.Message((type, ns, id, attachments.Count, payload), static (buffer, s) =>
+        {
+            SocketIOPacketWriter.WriteHeader(buffer, s.type, s.ns, s.id, s.Count);
+            buffer.Write(s.payload.WrittenSpan);
+        });
+        for (var i = 0; i < attachments.Count; i++)
+        {
+            frames[i + 1] = EngineFrame.Binary(attachments[i].Span);
+        }
+        if (payload.Capacity > 1 << 20)
+        {
+            t_payload = null;
+        }
+        return new SocketIOEncodedPacket(frames);
+    }
+
+    private static void WriteValue(Utf8JsonWriter json, object? value, JsonSerializerOptions options)
+    {
+        switch (value)
+        {
+            case null:
+                json.WriteNullValue();
+                break;
+            case JsonElement element:
+                element.WriteTo(json);
+                break;
+            case byte[] bytes:
+                SocketIOJson.WriteBinary(json, bytes);
+                break;
+            case ReadOnlyMemory<byte> memory:
+                SocketIOJson.WriteBinary(json, memory);
+                break;
+            case string text:
+                json.WriteStringValue(text);
+                break;
+            default:
+                JsonSerializer.Serialize(json, value, value.GetType(), options);
+                break;
+        }
+    }
+
+    private readonly record struct ArgsState(string? EventName, object?[] Args, SocketIOArguments? Raw, JsonSerializerOptions Options);
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_payload;
+}

@@ -1,0 +1,66 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using RunsStream.Protocol.SocketIO.Parser;
+
+namespace RunsStream.Protocol.SocketIO;
+
+/// <summary>
+/// JSON settings of the Socket.IO layer. Byte arrays inside emitted values become binary
+/// attachments (with placeholders), as the reference server does with Buffers.
+/// </summary>
+public static class SocketIOJson
+{
+    public static readonly JsonWriterOptions WriterOptions = new()
+    {
+        // Like JSON.stringify: no escaping of HTML-sensitive or non-ASCII characters.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static JsonSerializerOptions DefaultOptions { get; } = CreateOptions();
+
+    public static JsonSerializerOptions CreateOptions()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        };
+        options.Converters.Add(new ByteArrayAttachmentConverter());
+        options.Converters.Add(new MemoryAttachmentConverter());
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+
+    /// <summary>Collects the attachments of the payload being encoded on this thread.</summary>
+    [ThreadStatic]
+    internal static List<ReadOnlyMemory<byte>>? t_attachments;
+
+    internal static void WriteBinary(Utf8JsonWriter writer, ReadOnlyMemory<byte> value)
+    {
+        var attachments = t_attachments;
+        if (attachments is null)
+        {
+            writer.WriteBase64StringValue(value.Span);
+            return;
+        }
+        BinaryPlaceholder.Write(writer, attachments.Count);
+        attachments.Add(value);
+    }
+
+    private sealed class ByteArrayAttachmentConverter : JsonConverter<byte[]>
+    {
+        public override byte[]? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.Null ? null : reader.GetBytesFromBase64();
+
+        public override void Write(Utf8JsonWriter writer, byte[] value, JsonSerializerOptions options) => WriteBinary(writer, value);
+    }
+
+    private sealed class MemoryAttachmentConverter : JsonConverter<ReadOnlyMemory<byte>>
+    {
+        public override ReadOnlyMemory<byte> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.GetBytesFromBase64();
+
+        public override void Write(Utf8JsonWriter writer, ReadOnlyMemory<byte> value, JsonSerializerOptions options) => WriteBinary(writer, value);
+    }
+}

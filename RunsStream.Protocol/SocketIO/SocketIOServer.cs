@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RunsStream.Protocol.EngineIO;
+
+namespace RunsStream.Protocol.SocketIO;
+
+/// <summary>
+/// A Socket.IO v5 server over the Engine.IO layer: owns the namespaces and gives each Engine.IO
+/// session a <see cref="SocketIOConnection"/> that routes its packets to them.
+/// </summary>
+public sealed class SocketIOServer : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, SocketIONamespace> _namespaces = new(StringComparer.Ordinal);
+    private readonly ILoggerFactory _loggerFactory;
+
+    public SocketIOServer(SocketIOOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? time = null)
+    {
+        options.Validate();
+        Options = options;
+        Time = time ?? TimeProvider.System;
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        Logger = _loggerFactory.CreateLogger<SocketIOServer>();
+        Engine = new EngineServer(options.Engine, session => new SocketIOConnection(this, session), _loggerFactory.CreateLogger<EngineServer>(), Time);
+        Of(Parser.SocketIOPacket.RootNamespace);
+    }
+
+    public SocketIOOptions Options { get; }
+
+    public EngineServer Engine { get; }
+
+    internal TimeProvider Time { get; }
+
+    internal ILogger Logger { get; }
+
+    /// <summary>The namespace named <paramref name="name"/>, created on first use.</summary>
+    public SocketIONamespace Of(string name)
+    {
+        if (string.IsNullOrEmpty(name) || name[0] != '/')
+        {
+            name = "/" + name;
+        }
+        return _namespaces.GetOrAdd(name, n => new SocketIONamespace(this, n));
+    }
+
+    /// <summary>The main namespace "/".</summary>
+    public SocketIONamespace Root => Of(Parser.SocketIOPacket.RootNamespace);
+
+    internal bool TryGetNamespace(string name, out SocketIONamespace ns) => _namespaces.TryGetValue(name, out ns!);
+
+    public Task HandleRequestAsync(HttpContext context) => Engine.HandleRequestAsync(context);
+
+    public ValueTask DisposeAsync() => Engine.DisposeAsync();
+}
