@@ -61,7 +61,7 @@ public sealed partial class EngineSession
     {
         lock (_lock)
         {
-            if (_state != SessionState.Open || !ReferenceEquals(_probe, probe))
+            if (_state == SessionState.Closed || !ReferenceEquals(_probe, probe))
             {
                 return;
             }
@@ -74,6 +74,10 @@ public sealed partial class EngineSession
         Polling?.ReleaseForUpgrade();
         probe.Activate();
         Log.Upgraded(_logger, Id);
+        if (_state == SessionState.Closing)
+        {
+            probe.CloseAfterDrain();
+        }
     }
 
     /// <summary>True between "2probe" and "5": a poll is answered at once instead of held.</summary>

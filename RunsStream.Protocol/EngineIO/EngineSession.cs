@@ -153,7 +153,6 @@ public sealed partial class EngineSession
             _state = SessionState.Closing;
         }
         StopHeartbeat();
-        StopUpgrade();
         Log.SessionClosing(_logger, Id, reason);
         try
         {
@@ -180,6 +179,7 @@ public sealed partial class EngineSession
         Queue.Complete();
         WebSocket?.Close(Protocol.EngineIO.WebSockets.WebSocketCloseCodes.Normal, "");
         _probe?.Close(Protocol.EngineIO.WebSockets.WebSocketCloseCodes.Normal, "");
+        StopUpgrade();
         Queue.Signal();
         _onFinalized(this);
     }
@@ -187,16 +187,22 @@ public sealed partial class EngineSession
     /// <summary>A packet read by one of this session's transports.</summary>
     internal void OnPacket(object transport, EnginePacket packet)
     {
-        if (_state != SessionState.Open)
+        if (_state == SessionState.Closed)
         {
             return;
         }
         if (!ReferenceEquals(transport, WebSocket) && !ReferenceEquals(transport, Polling))
         {
+            // A probe may still finish while the session closes, so the close reaches the
+            // client on the transport it switched to.
             if (transport is WebSocketTransport probe)
             {
                 OnProbePacket(probe, packet);
             }
+            return;
+        }
+        if (_state != SessionState.Open)
+        {
             return;
         }
         if (WebSocket is not null && ReferenceEquals(transport, Polling))

@@ -91,6 +91,12 @@ public sealed partial class SocketIOSocket
         }
     }
 
+    /// <summary>
+    /// Closes the whole Engine.IO connection without a DISCONNECT packet (the reference's
+    /// socket.conn.close()); the client sees "transport close" and reconnects.
+    /// </summary>
+    public void CloseConnection() => _connection.Session.Close("server closed the connection");
+
     internal void Dispatch(string eventName, SocketIOArguments args, long? ackId)
     {
         if (!_handlers.TryGetValue(eventName, out var handler))
