@@ -1,6 +1,36 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using RunsStream.Server;
+using RunsStream.Server.Configuration;
 
-app.MapGet("/", () => "Hello World!");
+var builder = WebApplication.CreateSlimBuilder(args);
+RunsStreamOptions options;
+try
+{
+    options = OptionsLoader.Load(builder.Configuration);
+}
+catch (OptionsException ex)
+{
+    Console.Error.WriteLine($"runsstream: configuration error: {ex.Message}");
+    return 2;
+}
 
-app.Run();
+var app = RunsStreamApp.Build(options, builder);
+try
+{
+    await app.StartAsync();
+}
+catch (IOException ex)
+{
+    Console.Error.WriteLine($"runsstream: cannot listen on {options.Url}: {ex.Message}");
+    return 1;
+}
+
+var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? options.Url;
+Console.WriteLine($"RunsStream listening on {url}");
+Console.WriteLine(options.AuthTokenGenerated
+    ? $"Token (generated; set WS_AUTH_TOKEN to choose one): {options.AuthToken}"
+    : "Token: from WS_AUTH_TOKEN");
+Console.WriteLine($"Open {url}/?token={Uri.EscapeDataString(options.AuthToken)}");
+await app.WaitForShutdownAsync();
+return 0;

@@ -47,6 +47,13 @@ public sealed partial class EngineSession
 
     internal OutboundQueue Queue { get; }
 
+    /// <summary>
+    /// Waits until the transport has taken frames from the outbound buffer (or the session
+    /// closed): lets a producer pace itself to the client instead of filling the buffer.
+    /// </summary>
+    public Task WaitForDrainAsync(CancellationToken cancellationToken = default) =>
+        Queue.WaitForDrainAsync().WaitAsync(cancellationToken);
+
     internal PollingTransport? Polling { get; private set; }
 
     internal WebSocketTransport? WebSocket { get; private set; }

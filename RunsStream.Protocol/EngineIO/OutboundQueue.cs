@@ -11,6 +11,7 @@ internal sealed class OutboundQueue(long maxBytes)
     private readonly object _lock = new();
     private readonly Queue<EngineFrame> _frames = new();
     private TaskCompletionSource? _waiter;
+    private TaskCompletionSource? _drainWaiter;
     private long _bytes;
     private bool _completed;
 
@@ -88,7 +89,26 @@ internal sealed class OutboundQueue(long maxBytes)
                 count++;
             }
             _bytes -= taken;
+            if (count > 0 && _drainWaiter is { } drained)
+            {
+                _drainWaiter = null;
+                drained.TrySetResult();
+            }
             return count;
+        }
+    }
+
+    /// <summary>Completes when the writer has taken frames from the queue, or the queue is completed.</summary>
+    public Task WaitForDrainAsync()
+    {
+        lock (_lock)
+        {
+            if (_completed || _frames.Count == 0)
+            {
+                return Task.CompletedTask;
+            }
+            _drainWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _drainWaiter.Task;
         }
     }
 
@@ -121,10 +141,14 @@ internal sealed class OutboundQueue(long maxBytes)
     /// <summary>Stops accepting frames; queued frames can still be drained.</summary>
     public void Complete()
     {
+        TaskCompletionSource? drained;
         lock (_lock)
         {
             _completed = true;
+            drained = _drainWaiter;
+            _drainWaiter = null;
         }
+        drained?.TrySetResult();
         Signal();
     }
 }

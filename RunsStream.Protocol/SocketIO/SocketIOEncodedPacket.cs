@@ -32,6 +32,24 @@ public sealed class SocketIOEncodedPacket
         return Encode(SocketIOPacketType.Event, ns, ackId, state);
     }
 
+    /// <summary>
+    /// An EVENT with one argument written by <paramref name="writeArgument"/> straight into the
+    /// frame: <c>["name",&lt;argument&gt;]</c> (no serializer, no attachments, one copy).
+    /// </summary>
+    public static SocketIOEncodedPacket Event<TState>(string ns, string eventName, TState state, Action<Utf8JsonWriter, TState> writeArgument)
+    {
+        var frame = EngineFrame.Message((ns, eventName, state, writeArgument), static (buffer, s) =>
+        {
+            SocketIOPacketWriter.WriteHeader(buffer, SocketIOPacketType.Event, s.ns, null, 0);
+            using var json = new Utf8JsonWriter(buffer, SocketIOJson.WriterOptions);
+            json.WriteStartArray();
+            json.WriteStringValue(s.eventName);
+            s.writeArgument(json, s.state);
+            json.WriteEndArray();
+        });
+        return new SocketIOEncodedPacket([frame]);
+    }
+
     public static SocketIOEncodedPacket Ack(string ns, long ackId, ReadOnlySpan<object?> args, JsonSerializerOptions? options = null)
     {
         var state = new ArgsState(null, args.ToArray(), null, options ?? SocketIOJson.DefaultOptions);

@@ -41,6 +41,9 @@ public sealed partial class SocketIOSocket
     /// <summary>Outbound bytes waiting for this socket's connection (all namespaces).</summary>
     public long BufferedBytes => _connection.Session.BufferedBytes;
 
+    /// <summary>Waits until the connection's writer has made progress or the connection closed.</summary>
+    public Task WaitForDrainAsync(CancellationToken cancellationToken = default) => _connection.Session.WaitForDrainAsync(cancellationToken);
+
     /// <summary>Free-form state for the application (the reference's socket.data).</summary>
     public ConcurrentDictionary<string, object?> Data { get; } = new();
 

@@ -1,0 +1,23 @@
+using Microsoft.AspNetCore.Http;
+using RunsStream.Server.Http;
+using RunsStream.Server.Runs;
+
+namespace RunsStream.Server.Auth;
+
+/// <summary>Every REST route under /runs needs "Authorization: Bearer &lt;token&gt;" (CONTRACT section 2).</summary>
+public sealed class RestAuthMiddleware(RequestDelegate next, TokenValidator tokens)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var path = context.Request.Path;
+        if ((path.StartsWithSegments("/runs") || path.StartsWithSegments("/api"))
+            && !HttpMethods.IsOptions(context.Request.Method)
+            && !tokens.IsValid(TokenValidator.FromBearerHeader(context.Request)))
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await ApiErrors.WriteAsync(context, RunsErrorCode.Unauthorized, "Missing or invalid bearer token");
+            return;
+        }
+        await next(context);
+    }
+}

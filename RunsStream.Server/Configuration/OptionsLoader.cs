@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
+
+namespace RunsStream.Server.Configuration;
+
+/// <summary>
+/// Builds <see cref="RunsStreamOptions"/> from configuration: environment variable names
+/// (HOST, PORT, WS_AUTH_TOKEN, ...) at the root, or the same names under "RunsStream" in
+/// appsettings.json. A bad value stops the start with a message naming the setting.
+/// </summary>
+public static class OptionsLoader
+{
+    public static RunsStreamOptions Load(IConfiguration configuration)
+    {
+        var section = configuration.GetSection("RunsStream");
+        string? Get(string name)
+        {
+            var value = configuration[name];
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                value = section[name];
+            }
+            return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+        }
+
+        var defaults = new RunsStreamOptions();
+        var token = Get("WS_AUTH_TOKEN");
+        var dataDir = Get("DATA_DIR") ?? defaults.DataDirectory;
+        var options = new RunsStreamOptions
+        {
+            Host = Get("HOST") ?? defaults.Host,
+            Port = ParseInt("PORT", Get("PORT"), defaults.Port, 0, 65535),
+            AuthToken = token ?? NewToken(),
+            AuthTokenGenerated = token is null,
+            CorsOrigins = (Get("CORS_ORIGINS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            MaxConcurrentRuns = ParseInt("MAX_CONCURRENT_RUNS", Get("MAX_CONCURRENT_RUNS"), defaults.MaxConcurrentRuns, 1, 10_000),
+            RunTimeout = ParseOptionalDuration("RUN_TIMEOUT", Get("RUN_TIMEOUT")),
+            CancelGrace = ParseDuration("CANCEL_GRACE", Get("CANCEL_GRACE"), defaults.CancelGrace, allowZero: true),
+            DataDirectory = dataDir,
+            WorkspaceRoot = Get("WORKSPACE_ROOT") ?? Path.Combine(dataDir, "workspaces"),
+            MaxBodyBytes = ParseLong("MAX_BODY_BYTES", Get("MAX_BODY_BYTES"), defaults.MaxBodyBytes, 1024, 1L << 31),
+            MaxCommandLength = ParseInt("MAX_COMMAND_LENGTH", Get("MAX_COMMAND_LENGTH"), defaults.MaxCommandLength, 1, 1 << 24),
+            RunLogMaxBytes = ParseLong("RUN_LOG_MAX_BYTES", Get("RUN_LOG_MAX_BYTES"), defaults.RunLogMaxBytes, 1024, long.MaxValue),
+            PingInterval = ParseDuration("PING_INTERVAL", Get("PING_INTERVAL"), defaults.PingInterval),
+            PingTimeout = ParseDuration("PING_TIMEOUT", Get("PING_TIMEOUT"), defaults.PingTimeout),
+            MaxBufferedBytes = ParseLong("MAX_BUFFERED_BYTES", Get("MAX_BUFFERED_BYTES"), defaults.MaxBufferedBytes, 1024 * 1024, long.MaxValue),
+            WebRoot = Get("WEB_ROOT"),
+        };
+        if (options.AuthToken.Length < 8)
+        {
+            throw new OptionsException("WS_AUTH_TOKEN must be at least 8 characters.");
+        }
+        return options;
+    }
+
+    private static string NewToken() => Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
+
+    private static int ParseInt(string name, string? value, int fallback, int min, int max) =>
+        (int)ParseLong(name, value, fallback, min, max);
+
+    private static long ParseLong(string name, string? value, long fallback, long min, long max)
+    {
+        if (value is null)
+        {
+            return fallback;
+        }
+        if (!long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) || parsed < min || parsed > max)
+        {
+            throw new OptionsException($"{name} must be a whole number from {min} to {max}; got \"{value}\".");
+        }
+        return parsed;
+    }
+
+    private static TimeSpan? ParseOptionalDuration(string name, string? value)
+    {
+        if (value is null || value is "0" or "off" or "none")
+        {
+            return null;
+        }
+        return ParseDuration(name, value, TimeSpan.Zero);
+    }
+
+    /// <summary>Accepts "250ms", "5s", "2m", "1h", "30d" or a plain number of seconds.</summary>
+    public static TimeSpan ParseDuration(string name, string? value, TimeSpan fallback, bool allowZero = false)
+    {
+        if (value is null)
+        {
+            return fallback;
+        }
+        var text = value.Trim().ToLowerInvariant();
+        (string number, double scale) = text switch
+        {
+            _ when text.EndsWith("ms") => (text[..^2], 0.001),
+            _ when text.EndsWith('s') => (text[..^1], 1),
+            _ when text.EndsWith('m') => (text[..^1], 60),
+            _ when text.EndsWith('h') => (text[..^1], 3600),
+            _ when text.EndsWith('d') => (text[..^1], 86400),
+            _ => (text, 1),
+        };
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || amount < 0 || (amount == 0 && !allowZero)
+            || double.IsInfinity(amount) || amount * scale > TimeSpan.MaxValue.TotalSeconds / 2)
+        {
+            throw new OptionsException($"{name} must be a duration such as 500ms, 5s, 2m or 1h; got \"{value}\".");
+        }
+        return TimeSpan.FromSeconds(amount * scale);
+    }
+}
+
+/// <summary>A setting with a bad value; the message names it.</summary>
+public sealed class OptionsException(string message) : Exception(message);

@@ -1,0 +1,68 @@
+namespace RunsStream.Server.Configuration;
+
+/// <summary>
+/// Every setting of the server, with its default. Read once at start from appsettings.json
+/// (section "RunsStream") and environment variables (which win), then validated.
+/// </summary>
+public sealed record RunsStreamOptions
+{
+    public const string DefaultHost = "127.0.0.1";
+    public const int DefaultPort = 4000;
+    public const long DefaultMaxBodyBytes = 1024 * 1024;
+    public const int DefaultMaxCommandLength = 64 * 1024;
+    public const long DefaultRunLogMaxBytes = 100L * 1024 * 1024;
+    public const double DefaultCancelGraceSeconds = 5;
+
+    /// <summary>HOST: the address to listen on. Default 127.0.0.1.</summary>
+    public string Host { get; init; } = DefaultHost;
+
+    /// <summary>PORT. Default 4000; 0 picks a free port.</summary>
+    public int Port { get; init; } = DefaultPort;
+
+    /// <summary>WS_AUTH_TOKEN: required by every socket and REST call. Generated when unset.</summary>
+    public string AuthToken { get; init; } = "";
+
+    /// <summary>True when the token was generated at start (it is then printed).</summary>
+    public bool AuthTokenGenerated { get; init; }
+
+    /// <summary>CORS_ORIGINS: comma-separated allowed origins, "*" for any; empty sends no CORS headers.</summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+
+    /// <summary>MAX_CONCURRENT_RUNS: processes running at once; more wait FIFO as queued. Default the processor count.</summary>
+    public int MaxConcurrentRuns { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>RUN_TIMEOUT: longest a run may take, then it fails "timed out". Default off.</summary>
+    public TimeSpan? RunTimeout { get; init; }
+
+    /// <summary>CANCEL_GRACE: between SIGTERM and SIGKILL on cancel. Default 5 s.</summary>
+    public TimeSpan CancelGrace { get; init; } = TimeSpan.FromSeconds(DefaultCancelGraceSeconds);
+
+    /// <summary>DATA_DIR: where the server keeps its data. Default ./data.</summary>
+    public string DataDirectory { get; init; } = "data";
+
+    /// <summary>WORKSPACE_ROOT: runs execute in WORKSPACE_ROOT/&lt;workspaceId&gt;. Default DATA_DIR/workspaces.</summary>
+    public string WorkspaceRoot { get; init; } = Path.Combine("data", "workspaces");
+
+    /// <summary>MAX_BODY_BYTES: larger request bodies get 413. Default 1 MiB.</summary>
+    public long MaxBodyBytes { get; init; } = DefaultMaxBodyBytes;
+
+    /// <summary>MAX_COMMAND_LENGTH: longest accepted command, in characters. Default 65536.</summary>
+    public int MaxCommandLength { get; init; } = DefaultMaxCommandLength;
+
+    /// <summary>RUN_LOG_MAX_BYTES: output retained per run for replay and /log; past it the middle is dropped. Default 100 MB.</summary>
+    public long RunLogMaxBytes { get; init; } = DefaultRunLogMaxBytes;
+
+    /// <summary>Socket.IO ping interval (PING_INTERVAL). Default 25 s, as the reference server.</summary>
+    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>Socket.IO ping timeout (PING_TIMEOUT). Default 20 s.</summary>
+    public TimeSpan PingTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Outbound bytes one connection may hold (MAX_BUFFERED_BYTES). Default 16 MiB.</summary>
+    public long MaxBufferedBytes { get; init; } = 16L * 1024 * 1024;
+
+    /// <summary>Directory of the built web page (WEB_ROOT). Default wwwroot beside the server.</summary>
+    public string? WebRoot { get; init; }
+
+    public string Url => $"http://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}";
+}

@@ -1,0 +1,35 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using RunsStream.Server.Runs;
+
+namespace RunsStream.Server.Http;
+
+/// <summary>Writes <c>{"error": {"code": "...", "message": "..."}}</c> (CONTRACT section 5).</summary>
+public static class ApiErrors
+{
+    public static IResult Result(RunsErrorCode code, string message) =>
+        Results.Json(new ErrorEnvelope(new ErrorBody(code.ToWire(), message)), ApiJson.Options, statusCode: code.HttpStatus());
+
+    public static async Task WriteAsync(HttpContext context, RunsErrorCode code, string message)
+    {
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+        context.Response.StatusCode = code.HttpStatus();
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await context.Response.WriteAsync(JsonSerializer.Serialize(new ErrorEnvelope(new ErrorBody(code.ToWire(), message)), ApiJson.Options));
+    }
+
+    private sealed record ErrorEnvelope(ErrorBody Error);
+
+    private sealed record ErrorBody(string Code, string Message);
+}
+
+public static class ApiJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+}

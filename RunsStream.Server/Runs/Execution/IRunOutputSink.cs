@@ -1,0 +1,19 @@
+namespace RunsStream.Server.Runs.Execution;
+
+/// <summary>
+/// Receives a run's decoded output, in order. Never called concurrently for one run, and never
+/// after <see cref="RunProcess.Completion"/> has completed.
+/// </summary>
+/// <remarks>
+/// Called while the run's output lock is held, from a pipe-reading thread or a timer: keep it
+/// short (append to the event log) and do not throw. An exception is logged and swallowed so a
+/// faulty sink cannot stop the pipes from being drained (a full pipe would block the process).
+/// </remarks>
+public interface IRunOutputSink
+{
+    /// <param name="stream">The pipe the text was read from.</param>
+    /// <param name="text">
+    /// Never empty; never splits a multi-byte character; invalid UTF-8 appears as U+FFFD.
+    /// </param>
+    void OnOutput(OutputStream stream, string text);
+}

@@ -1,0 +1,131 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace RunsStream.Server.Runs.Execution;
+
+/// <summary>
+/// Batches decoded text from both of a run's streams into events for the sink. One instance is
+/// shared by the stdout and stderr pumps: its lock is what makes sink calls sequential and keeps
+/// the two streams in the order their reads returned.
+/// </summary>
+internal sealed class OutputCoalescer : IDisposable
+{
+    private readonly object _lock = new();
+    private readonly StringBuilder _pending = new();
+    private readonly IRunOutputSink _sink;
+    private readonly ILogger _logger;
+    private readonly int _processId;
+    private readonly int _maxChunkBytes;
+    private readonly TimeSpan _maxDelay;
+    private readonly ITimer _timer;
+    private OutputStream _pendingStream;
+    private int _pendingBytes;
+    private bool _timerArmed;
+    private bool _completed;
+    private bool _sinkFailureLogged;
+
+    public OutputCoalescer(
+        IRunOutputSink sink, OutputCoalescingOptions options, TimeProvider time, ILogger logger, int processId)
+    {
+        _sink = sink;
+        _logger = logger;
+        _processId = processId;
+        _maxChunkBytes = options.MaxChunkBytes;
+        _maxDelay = options.MaxDelay;
+        _timer = time.CreateTimer(
+            static state => ((OutputCoalescer)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Adds text decoded from <paramref name="rawBytes"/> bytes of <paramref name="stream"/>.</summary>
+    public void Append(OutputStream stream, ReadOnlySpan<char> text, int rawBytes)
+    {
+        if (text.IsEmpty)
+        {
+            return; // the decoder is holding the first bytes of a multi-byte character
+        }
+        lock (_lock)
+        {
+            if (_completed)
+            {
+                return;
+            }
+            // Flushing before the other stream's text, and before a piece that would overflow the
+            // bound, keeps events ordered as read and no larger than MaxChunkBytes.
+            if (_pending.Length > 0 && (_pendingStream != stream || _pendingBytes + rawBytes > _maxChunkBytes))
+            {
+                FlushLocked();
+            }
+            _pending.Append(text);
+            _pendingStream = stream;
+            _pendingBytes += rawBytes;
+            if (_pendingBytes >= _maxChunkBytes || _maxDelay == TimeSpan.Zero)
+            {
+                FlushLocked();
+            }
+            else if (!_timerArmed)
+            {
+                _timerArmed = true;
+                _timer.Change(_maxDelay, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    /// <summary>Delivers what is pending and stops: later appends and timer ticks are ignored.</summary>
+    public void Complete()
+    {
+        lock (_lock)
+        {
+            if (_completed)
+            {
+                return;
+            }
+            FlushLocked();
+            _completed = true;
+        }
+        _timer.Dispose();
+    }
+
+    public void Dispose() => Complete();
+
+    private void OnTimer()
+    {
+        lock (_lock)
+        {
+            _timerArmed = false;
+            if (!_completed)
+            {
+                FlushLocked();
+            }
+        }
+    }
+
+    private void FlushLocked()
+    {
+        if (_timerArmed)
+        {
+            _timerArmed = false;
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+        if (_pending.Length == 0)
+        {
+            return;
+        }
+        string text = _pending.ToString();
+        _pending.Clear();
+        _pendingBytes = 0;
+        try
+        {
+            _sink.OnOutput(_pendingStream, text);
+        }
+        catch (Exception ex)
+        {
+            // Swallowed: this runs on a pump or timer thread, and a pump that stopped reading
+            // would leave the process blocked on a full pipe. Logged once, not once per event.
+            if (!_sinkFailureLogged)
+            {
+                _sinkFailureLogged = true;
+                RunProcess.Log.SinkFailed(_logger, ex, _processId);
+            }
+        }
+    }
+}

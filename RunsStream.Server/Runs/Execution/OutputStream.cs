@@ -1,0 +1,8 @@
+namespace RunsStream.Server.Runs.Execution;
+
+/// <summary>Which of the run's two output pipes a piece of text was read from.</summary>
+public enum OutputStream
+{
+    Stdout,
+    Stderr,
+}

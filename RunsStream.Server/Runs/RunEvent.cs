@@ -1,0 +1,110 @@
+using System.Text;
+using System.Text.Json;
+using RunsStream.Protocol.SocketIO;
+
+namespace RunsStream.Server.Runs;
+
+/// <summary>
+/// One event of a run's log, as the `run-event` wire object (CONTRACT section 4). Immutable;
+/// encoded for a namespace once per broadcast, never once per recipient.
+/// </summary>
+public sealed class RunEvent
+{
+    public const string EventName = "run-event";
+
+    public RunEvent(string runId, long seq, RunEventType type, string data, DateTimeOffset timestamp)
+    {
+        RunId = runId;
+        Seq = seq;
+        Type = type;
+        Data = data;
+        Timestamp = timestamp;
+        DataBytes = Encoding.UTF8.GetByteCount(data);
+    }
+
+    public string RunId { get; }
+
+    public long Seq { get; }
+
+    public RunEventType Type { get; }
+
+    public string Data { get; }
+
+    public DateTimeOffset Timestamp { get; }
+
+    /// <summary>UTF-8 length of <see cref="Data"/>: what the event counts against the retention cap.</summary>
+    public int DataBytes { get; }
+
+    public RunStatus? Status { get; init; }
+
+    public string? Reason { get; init; }
+
+    public int? ExitCode { get; init; }
+
+    /// <summary>On a terminal status: the run's total stdout and stderr bytes.</summary>
+    public long? StdoutBytes { get; init; }
+
+    public long? StderrBytes { get; init; }
+
+    /// <summary>
+    /// Set on the marker that stands where retained output was dropped (retention cap): how
+    /// many bytes, and the first seq it replaces (its own seq is the last one it replaces).
+    /// </summary>
+    public long? DroppedBytes { get; init; }
+
+    public long? DroppedFromSeq { get; init; }
+
+    public bool IsMarker => DroppedBytes is not null;
+
+    public bool IsTerminal => Type == RunEventType.Status && Status is { } s && s.IsTerminal();
+
+    public static RunEvent ForStatus(string runId, long seq, RunStatus status, DateTimeOffset timestamp, string? reason = null, int? exitCode = null, long? stdoutBytes = null, long? stderrBytes = null) =>
+        new(runId, seq, RunEventType.Status, status.ToWire(), timestamp)
+        {
+            Status = status,
+            Reason = reason,
+            ExitCode = exitCode,
+            StdoutBytes = stdoutBytes,
+            StderrBytes = stderrBytes,
+        };
+
+    public void WriteJson(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("runId"u8, RunId);
+        json.WriteNumber("seq"u8, Seq);
+        json.WriteString("type"u8, Type.ToWire());
+        json.WriteString("data"u8, Data);
+        json.WriteString("timestamp"u8, Timestamps.ToIso(Timestamp));
+        if (Status is { } status)
+        {
+            json.WriteString("status"u8, status.ToWire());
+        }
+        if (Reason is not null)
+        {
+            json.WriteString("reason"u8, Reason);
+        }
+        if (ExitCode is { } exitCode)
+        {
+            json.WriteNumber("exitCode"u8, exitCode);
+        }
+        if (StdoutBytes is { } stdoutBytes)
+        {
+            json.WriteNumber("stdoutBytes"u8, stdoutBytes);
+        }
+        if (StderrBytes is { } stderrBytes)
+        {
+            json.WriteNumber("stderrBytes"u8, stderrBytes);
+        }
+        if (DroppedBytes is { } dropped)
+        {
+            json.WriteNumber("droppedBytes"u8, dropped);
+            json.WriteNumber("droppedFromSeq"u8, DroppedFromSeq ?? Seq);
+        }
+        json.WriteEndObject();
+    }
+
+    /// <summary>Encodes <c>["run-event", {...}]</c> for namespace <paramref name="ns"/>.</summary>
+    public SocketIOEncodedPacket Encode(string ns) =>
+        SocketIOEncodedPacket.Event(ns, EventName, this, static (json, e) => e.WriteJson(json));
+}

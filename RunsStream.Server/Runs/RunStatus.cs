@@ -1,0 +1,68 @@
+namespace RunsStream.Server.Runs;
+
+/// <summary>queued -> running -> succeeded | failed | cancelled (CONTRACT section 4).</summary>
+public enum RunStatus
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+public static class RunStatuses
+{
+    public static string ToWire(this RunStatus status) => status switch
+    {
+        RunStatus.Queued => "queued",
+        RunStatus.Running => "running",
+        RunStatus.Succeeded => "succeeded",
+        RunStatus.Failed => "failed",
+        RunStatus.Cancelled => "cancelled",
+        _ => throw new ArgumentOutOfRangeException(nameof(status)),
+    };
+
+    public static bool TryParse(string? text, out RunStatus status)
+    {
+        switch (text)
+        {
+            case "queued": status = RunStatus.Queued; return true;
+            case "running": status = RunStatus.Running; return true;
+            case "succeeded": status = RunStatus.Succeeded; return true;
+            case "failed": status = RunStatus.Failed; return true;
+            case "cancelled": status = RunStatus.Cancelled; return true;
+            default: status = default; return false;
+        }
+    }
+
+    public static bool IsTerminal(this RunStatus status) => status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled;
+}
+
+/// <summary>The kinds of run event (CONTRACT section 4).</summary>
+public enum RunEventType
+{
+    Stdout,
+    Stderr,
+    Status,
+}
+
+public static class RunEventTypes
+{
+    public static string ToWire(this RunEventType type) => type switch
+    {
+        RunEventType.Stdout => "stdout",
+        RunEventType.Stderr => "stderr",
+        _ => "status",
+    };
+
+    public static bool TryParse(string? text, out RunEventType type)
+    {
+        switch (text)
+        {
+            case "stdout": type = RunEventType.Stdout; return true;
+            case "stderr": type = RunEventType.Stderr; return true;
+            case "status": type = RunEventType.Status; return true;
+            default: type = default; return false;
+        }
+    }
+}

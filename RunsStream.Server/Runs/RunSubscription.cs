@@ -1,0 +1,102 @@
+using Microsoft.Extensions.Logging;
+using RunsStream.Protocol.SocketIO;
+
+namespace RunsStream.Server.Runs;
+
+/// <summary>
+/// One socket's subscription to one run, with its cursor (the next seq it needs). It starts by
+/// replaying the retained log from its cursor, then goes live. While live it is sent each new
+/// event directly, unless its connection has more than <see cref="HighWatermark"/> bytes
+/// waiting: then it drops back to catching up from the log at its own pace. A slow subscriber
+/// therefore never slows the run or other subscribers, and costs at most its connection's
+/// buffer: the events it has not taken are in the log anyway.
+/// </summary>
+public sealed class RunSubscription
+{
+    /// <summary>Above this many buffered bytes a live subscriber falls back to catching up.</summary>
+    public const long HighWatermark = 1024 * 1024;
+
+    /// <summary>A catching-up subscriber sends more once its buffer is below this.</summary>
+    public const long LowWatermark = 256 * 1024;
+
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ILogger _logger;
+
+    internal RunSubscription(SocketIOSocket socket, RunState run, long since, ILogger logger)
+    {
+        Socket = socket;
+        Run = run;
+        NextSeq = Math.Max(0, since) + 1;
+        _logger = logger;
+    }
+
+    public SocketIOSocket Socket { get; }
+
+    public RunState Run { get; }
+
+    /// <summary>The next seq this subscriber needs; guarded by the run's lock while live.</summary>
+    public long NextSeq { get; private set; }
+
+    internal void Start()
+    {
+        Run.AddSubscriber(this);
+        StartPump();
+    }
+
+    // Invariant, kept under the run's lock: a subscription is either in the run's live list
+    // or has exactly one pump running; it moves between the two only under that lock.
+
+    internal void Stop()
+    {
+        _stop.Cancel();
+        Run.RemoveSubscriber(this);
+    }
+
+    /// <summary>Under the run's lock: may this live subscriber take event <paramref name="seq"/> now?</summary>
+    internal bool TryTakeLive(long seq)
+    {
+        if (_stop.IsCancellationRequested || !Socket.Connected)
+        {
+            return false;
+        }
+        if (NextSeq != seq || Socket.BufferedBytes > HighWatermark)
+        {
+            StartPump();
+            return false;
+        }
+        NextSeq = seq + 1;
+        return true;
+    }
+
+    private void StartPump() => _ = Task.Run(PumpAsync);
+
+    private async Task PumpAsync()
+    {
+        try
+        {
+            while (!_stop.IsCancellationRequested && Socket.Connected)
+            {
+                while (Socket.BufferedBytes > LowWatermark && Socket.Connected)
+                {
+                    await Socket.WaitForDrainAsync(_stop.Token);
+                }
+                if (Run.TryGoLive(this, out var batch))
+                {
+                    return;
+                }
+                foreach (var e in batch)
+                {
+                    Socket.Send(e.Encode(Socket.Namespace.Name));
+                    NextSeq = e.Seq + 1;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex)
+        {
+            RunsLog.PumpFailed(_logger, Run.RunId, Socket.Id, ex);
+        }
+    }
+}

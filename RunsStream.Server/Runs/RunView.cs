@@ -1,0 +1,31 @@
+namespace RunsStream.Server.Runs;
+
+/// <summary>GET /runs/{runId}: always all nine keys, null where a field does not apply.</summary>
+public sealed record RunView(
+    string RunId,
+    string? Status,
+    string? Command,
+    string? WorkspaceId,
+    string? CreatedAt,
+    string? StartedAt,
+    string? FinishedAt,
+    int? ExitCode,
+    string? Reason)
+{
+    public static RunView From(RunState run)
+    {
+        lock (run.Sync)
+        {
+            return new RunView(
+                run.RunId,
+                run.Status?.ToWire(),
+                run.Command,
+                run.WorkspaceId,
+                Timestamps.ToIso(run.CreatedAt),
+                run.StartedAt is { } started ? Timestamps.ToIso(started) : null,
+                run.FinishedAt is { } finished ? Timestamps.ToIso(finished) : null,
+                run.ExitCode,
+                run.Reason);
+        }
+    }
+}

@@ -1,0 +1,199 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using RunsStream.Server.Configuration;
+using RunsStream.Server.Http;
+
+namespace RunsStream.Server.Runs;
+
+/// <summary>The REST API of CONTRACT section 5.</summary>
+public static class RunsEndpoints
+{
+    public const int DefaultListLimit = 50;
+    public const int MaxListLimit = 500;
+
+    public static void MapRunsEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/runs", StartAsync);
+        app.MapGet("/runs", List);
+        app.MapGet("/runs/{runId}", Get);
+        app.MapGet("/runs/{runId}/log", LogAsync);
+        app.MapPost("/runs/{runId}/cancel", Cancel);
+        app.MapPost("/runs/{runId}/events", PublishAsync);
+        app.MapMethods("/healthz", ["GET", "HEAD"], () => Results.Json(new { status = "ok" }));
+    }
+
+    private static async Task<IResult> StartAsync(HttpContext context, RunsService runs, RunsStreamOptions options)
+    {
+        var body = await JsonBody.ReadAsync(context, options.MaxBodyBytes);
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            return ApiErrors.Result(RunsErrorCode.BadRequest, "The body must be a JSON object {\"command\": string, \"workspaceId\"?: string}");
+        }
+        if (!body.TryGetProperty("command", out var command) || command.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(command.GetString()))
+        {
+            return ApiErrors.Result(RunsErrorCode.BadRequest, "'command' must be a non-empty string");
+        }
+        string? workspaceId = null;
+        if (body.TryGetProperty("workspaceId", out var workspace) && workspace.ValueKind != JsonValueKind.Null)
+        {
+            if (workspace.ValueKind != JsonValueKind.String)
+            {
+                return ApiErrors.Result(RunsErrorCode.BadRequest, "'workspaceId' must be a string");
+            }
+            workspaceId = workspace.GetString();
+        }
+        var run = runs.StartRun(command.GetString()!, workspaceId);
+        return Results.Json(new { runId = run.RunId, status = RunStatus.Queued.ToWire() }, ApiJson.Options, statusCode: StatusCodes.Status201Created);
+    }
+
+    private static IResult List(HttpRequest request, RunsService runs)
+    {
+        var limit = DefaultListLimit;
+        if (request.Query.TryGetValue("limit", out var limitText)
+            && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > MaxListLimit))
+        {
+            return ApiErrors.Result(RunsErrorCode.BadRequest, $"'limit' must be a whole number from 1 to {MaxListLimit}");
+        }
+        RunStatus? status = null;
+        if (request.Query.TryGetValue("status", out var statusText))
+        {
+            if (!RunStatuses.TryParse(statusText, out var parsed))
+            {
+                return ApiErrors.Result(RunsErrorCode.BadRequest, "'status' must be one of queued, running, succeeded, failed, cancelled");
+            }
+            status = parsed;
+        }
+        string? before = null;
+        if (request.Query.TryGetValue("before", out var beforeText))
+        {
+            before = beforeText.ToString();
+            if (!RunIds.IsValid(before))
+            {
+                return ApiErrors.Result(RunsErrorCode.BadRequest, "'before' must be a run id");
+            }
+        }
+        var page = runs.List(limit, before, status);
+        return Results.Json(page.Select(RunView.From), ApiJson.Options);
+    }
+
+    private static IResult Get(string runId, RunsService runs)
+    {
+        if (!RunIds.IsValid(runId))
+        {
+            return BadRunId();
+        }
+        return Results.Json(RunView.From(runs.Get(runId)), ApiJson.Options);
+    }
+
+    private static IResult Cancel(string runId, RunsService runs)
+    {
+        if (!RunIds.IsValid(runId))
+        {
+            return BadRunId();
+        }
+        try
+        {
+            var status = runs.Cancel(runId);
+            return Results.Json(new { runId, status = status.ToWire() }, ApiJson.Options);
+        }
+        catch (RunConflictException conflict)
+        {
+            return Results.Json(new { runId, status = conflict.Status.ToWire(), error = new { code = "conflict", message = conflict.Message } }, ApiJson.Options, statusCode: StatusCodes.Status409Conflict);
+        }
+    }
+
+    private static async Task<IResult> PublishAsync(string runId, HttpContext context, RunsService runs, RunsStreamOptions options)
+    {
+        if (!RunIds.IsValid(runId))
+        {
+            return BadRunId();
+        }
+        var body = await JsonBody.ReadAsync(context, options.MaxBodyBytes);
+        var events = PublishedEventParser.Parse(body);
+        try
+        {
+            runs.Publish(runId, events);
+        }
+        catch (RunConflictException conflict)
+        {
+            return Results.Json(new { runId, status = conflict.Status.ToWire(), error = new { code = "conflict", message = conflict.Message } }, ApiJson.Options, statusCode: StatusCodes.Status409Conflict);
+        }
+        return Results.Json(new { runId, accepted = events.Count }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    /// <summary>
+    /// The output as text/plain, stdout and stderr interleaved in seq order (or one of them with
+    /// ?stream=); with ?follow=true the response stays open until the run ends.
+    /// </summary>
+    private static async Task LogAsync(string runId, HttpContext context, RunsService runs)
+    {
+        if (!RunIds.IsValid(runId))
+        {
+            throw RunsException.BadRequest("run id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
+        }
+        var query = context.Request.Query;
+        RunEventType? only = null;
+        if (query.TryGetValue("stream", out var streamText))
+        {
+            only = streamText.ToString() switch
+            {
+                "stdout" => RunEventType.Stdout,
+                "stderr" => RunEventType.Stderr,
+                _ => throw RunsException.BadRequest("'stream' must be stdout or stderr"),
+            };
+        }
+        var follow = false;
+        if (query.TryGetValue("follow", out var followText) && !bool.TryParse(followText, out follow) && followText != "1" && followText != "0")
+        {
+            throw RunsException.BadRequest("'follow' must be true or false");
+        }
+        follow |= followText == "1";
+
+        var run = runs.Get(runId);
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        var abort = context.RequestAborted;
+        long after = 0;
+        try
+        {
+            while (true)
+            {
+                var batch = run.ReadEvents(after);
+                if (batch.Count == 0)
+                {
+                    if (!follow || run.IsFinished)
+                    {
+                        return;
+                    }
+                    await context.Response.Body.FlushAsync(abort);
+                    await run.WaitForEventAsync(after, abort);
+                    continue;
+                }
+                var text = new StringBuilder();
+                foreach (var e in batch)
+                {
+                    after = e.Seq;
+                    if (e.Type != RunEventType.Status && (only is null || e.Type == only || e.IsMarker))
+                    {
+                        text.Append(e.Data);
+                    }
+                }
+                if (text.Length > 0)
+                {
+                    await context.Response.WriteAsync(text.ToString(), abort);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static IResult BadRunId() =>
+        ApiErrors.Result(RunsErrorCode.BadRequest, "run id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
+}

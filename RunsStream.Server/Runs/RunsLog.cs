@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace RunsStream.Server.Runs;
+
+/// <summary>Log messages of the runs domain, with stable event ids.</summary>
+internal static partial class RunsLog
+{
+    [LoggerMessage(3001, LogLevel.Error, "Replay of run {RunId} to socket {SocketId} failed")]
+    public static partial void PumpFailed(ILogger logger, string runId, string socketId, Exception exception);
+
+    [LoggerMessage(3002, LogLevel.Information, "Run {RunId} started: pid {ProcessId}")]
+    public static partial void RunStarted(ILogger logger, string runId, int processId);
+
+    [LoggerMessage(3003, LogLevel.Information, "Run {RunId} ended {Status} (exit code {ExitCode})")]
+    public static partial void RunEnded(ILogger logger, string runId, string status, int? exitCode);
+
+    [LoggerMessage(3004, LogLevel.Warning, "Run {RunId} could not start: {Reason}")]
+    public static partial void RunStartFailed(ILogger logger, string runId, string reason);
+
+    [LoggerMessage(3005, LogLevel.Information, "Run {RunId} cancel requested")]
+    public static partial void CancelRequested(ILogger logger, string runId);
+
+    [LoggerMessage(3006, LogLevel.Error, "Run {RunId} failed inside the server")]
+    public static partial void RunCrashed(ILogger logger, string runId, Exception exception);
+}

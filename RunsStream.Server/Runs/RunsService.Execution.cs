@@ -1,0 +1,175 @@
+using Microsoft.Extensions.Logging;
+using RunsStream.Server.Runs.Execution;
+
+namespace RunsStream.Server.Runs;
+
+/// <summary>The scheduler and the life of a run's process.</summary>
+public sealed partial class RunsService
+{
+    private readonly object _schedule = new();
+    private readonly LinkedList<RunState> _queue = new();
+    private readonly HashSet<Task> _executions = new();
+    private int _running;
+    private volatile bool _shuttingDown;
+
+    /// <summary>Runs waiting for a slot.</summary>
+    public int QueuedCount
+    {
+        get { lock (_schedule) return _queue.Count; }
+    }
+
+    /// <summary>Runs whose process is being started or is running.</summary>
+    public int RunningCount
+    {
+        get { lock (_schedule) return _running; }
+    }
+
+    private void Enqueue(RunState run)
+    {
+        lock (_schedule)
+        {
+            _queue.AddLast(run);
+        }
+        StartNext();
+    }
+
+    private bool TryDequeue(RunState run)
+    {
+        lock (_schedule)
+        {
+            return _queue.Remove(run);
+        }
+    }
+
+    private void StartNext()
+    {
+        lock (_schedule)
+        {
+            while (!_shuttingDown && _running < _options.MaxConcurrentRuns && _queue.First is { } firstNode)
+            {
+                var first = firstNode.Value;
+                _queue.RemoveFirst();
+                _running++;
+                var execution = Task.Run(() => ExecuteAsync(first));
+                _executions.Add(execution);
+                _ = execution.ContinueWith(t =>
+                {
+                    lock (_schedule)
+                    {
+                        _executions.Remove(t);
+                        _running--;
+                    }
+                    StartNext();
+                }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private async Task ExecuteAsync(RunState run)
+    {
+        try
+        {
+            var sink = new RunOutputSink(run, _time);
+            RunProcess process;
+            try
+            {
+                var workspace = ResolveWorkspace(run.WorkspaceId);
+                Directory.CreateDirectory(workspace);
+                process = RunProcess.Start(new ProcessStartRequest(run.Command!, workspace), sink, _coalescing, _logger);
+            }
+            catch (Exception ex) when (ex is RunStartException or IOException or UnauthorizedAccessException)
+            {
+                RunsLog.RunStartFailed(_logger, run.RunId, ex.Message);
+                AppendStatus(run, RunStatus.Failed, "Failed to start: " + ex.Message);
+                return;
+            }
+
+            lock (run.Sync)
+            {
+                run.Process = process;
+                AppendStatus(run, RunStatus.Running);
+                if (run.EndAs is not null)
+                {
+                    process.Terminate(_options.CancelGrace); // cancelled while it was starting
+                }
+            }
+            sink.Open();
+            RunsLog.RunStarted(_logger, run.RunId, process.ProcessId);
+
+            using var timeout = _options.RunTimeout is { } limit
+                ? _time.CreateTimer(_ => OnTimeout(run), null, limit, Timeout.InfiniteTimeSpan)
+                : null;
+            var outcome = await process.Completion;
+            await process.DisposeAsync();
+
+            var (status, reason) = run.EndAs switch
+            {
+                { } endAs => (endAs, run.EndReason),
+                null when outcome.ExitCode == 0 => (RunStatus.Succeeded, (string?)null),
+                _ => (RunStatus.Failed, $"Process exited with code {outcome.ExitCode}"),
+            };
+            AppendStatus(run, status, reason, outcome.ExitCode, outcome.StdoutBytes, outcome.StderrBytes);
+            RunsLog.RunEnded(_logger, run.RunId, status.ToWire(), outcome.ExitCode);
+        }
+        catch (Exception ex)
+        {
+            RunsLog.RunCrashed(_logger, run.RunId, ex);
+            AppendStatus(run, RunStatus.Failed, "Internal error: " + ex.Message);
+        }
+    }
+
+    private void OnTimeout(RunState run)
+    {
+        lock (run.Sync)
+        {
+            if (run.IsFinished || run.EndAs is not null)
+            {
+                return;
+            }
+            run.EndAs = RunStatus.Failed;
+            run.EndReason = "timed out";
+            run.Process?.Terminate(_options.CancelGrace);
+        }
+    }
+
+    /// <summary>
+    /// Server shutdown: queued runs fail, running processes get SIGTERM then SIGKILL after the
+    /// grace period, and this waits until every run has its terminal status.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        Task[] executions;
+        RunState[] queued;
+        lock (_schedule)
+        {
+            _shuttingDown = true;
+            queued = _queue.ToArray();
+            _queue.Clear();
+            executions = _executions.ToArray();
+        }
+        foreach (var run in queued)
+        {
+            AppendStatus(run, RunStatus.Failed, "Server shutting down");
+        }
+        foreach (var run in _runs.Values)
+        {
+            lock (run.Sync)
+            {
+                if (run.Process is { } process && !run.IsFinished)
+                {
+                    run.EndAs ??= RunStatus.Failed;
+                    run.EndReason ??= "Server shutting down";
+                    process.Terminate(_options.CancelGrace);
+                }
+            }
+        }
+        try
+        {
+            await Task.WhenAll(executions).WaitAsync(_options.CancelGrace + TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // A process that outlives SIGKILL is the kernel's problem; the host must still stop.
+        }
+    }
+}

@@ -1,0 +1,210 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using RunsStream.Server.Configuration;
+using RunsStream.Server.Runs.Execution;
+
+namespace RunsStream.Server.Runs;
+
+/// <summary>
+/// The runs domain: creates runs, schedules their processes (FIFO, at most
+/// MAX_CONCURRENT_RUNS at once), cancels them, and takes events from external executors.
+/// Its Send* methods are the in-process API for code that embeds the server.
+/// </summary>
+public sealed partial class RunsService : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, RunState> _runs = new(StringComparer.Ordinal);
+    private readonly RunsStreamOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly OutputCoalescingOptions _coalescing = new();
+    private readonly string _workspaceRoot;
+
+    public RunsService(RunsStreamOptions options, TimeProvider time, ILogger<RunsService> logger)
+    {
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _workspaceRoot = Path.GetFullPath(options.WorkspaceRoot);
+    }
+
+    /// <summary>An existing run, or null (unknown, or only awaited by subscribers).</summary>
+    public RunState? Find(string runId) => _runs.TryGetValue(runId, out var run) && run.Exists ? run : null;
+
+    public RunState Get(string runId) => Find(runId) ?? throw RunsException.NotFound(runId);
+
+    /// <summary>The run's state for a subscriber, created empty when the run does not exist yet.</summary>
+    internal RunState GetForSubscription(string runId) => _runs.GetOrAdd(runId, id => new RunState(id, _options.RunLogMaxBytes));
+
+    /// <summary>Forgets an awaited run nobody created once its last subscriber left.</summary>
+    internal void ReleaseIfUnused(RunState run)
+    {
+        lock (run.Sync)
+        {
+            if (!run.Exists && run.SubscriberCount == 0)
+            {
+                _runs.TryRemove(new KeyValuePair<string, RunState>(run.RunId, run));
+            }
+        }
+    }
+
+    /// <summary>Runs newest first, optionally after the run <paramref name="before"/> and of one status.</summary>
+    public IReadOnlyList<RunState> List(int limit, string? before, RunStatus? status)
+    {
+        IEnumerable<RunState> runs = _runs.Values.Where(r => r.Exists).OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.RunId, StringComparer.Ordinal);
+        if (before is not null)
+        {
+            var cursor = Find(before) ?? throw RunsException.BadRequest($"'before' names no known run: {before}");
+            runs = runs.SkipWhile(r => !ReferenceEquals(r, cursor)).Skip(1);
+        }
+        if (status is { } wanted)
+        {
+            runs = runs.Where(r => r.Status == wanted);
+        }
+        return runs.Take(limit).ToList();
+    }
+
+    /// <summary>Creates a run of <paramref name="command"/> and queues it for execution.</summary>
+    public RunState StartRun(string command, string? workspaceId)
+    {
+        if (string.IsNullOrWhiteSpace(command))
+        {
+            throw RunsException.BadRequest("'command' must be a non-empty string");
+        }
+        if (command.Length > _options.MaxCommandLength)
+        {
+            throw RunsException.BadRequest($"'command' is longer than {_options.MaxCommandLength} characters");
+        }
+        if (workspaceId is not null && !RunIds.IsValid(workspaceId))
+        {
+            throw RunsException.BadRequest("'workspaceId' must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
+        }
+        ResolveWorkspace(workspaceId);
+        if (_shuttingDown)
+        {
+            throw new RunsException(RunsErrorCode.Internal, "The server is shutting down");
+        }
+
+        var now = _time.GetUtcNow();
+        var run = new RunState(RunIds.NewId(now), _options.RunLogMaxBytes);
+        run.Initialize(command, workspaceId, external: false, now);
+        _runs[run.RunId] = run;
+        run.Append(seq => RunEvent.ForStatus(run.RunId, seq, RunStatus.Queued, now));
+        Enqueue(run);
+        return run;
+    }
+
+    /// <summary>The working directory of a workspace; refuses ids that would leave the root.</summary>
+    internal string ResolveWorkspace(string? workspaceId)
+    {
+        var path = Path.GetFullPath(Path.Combine(_workspaceRoot, workspaceId ?? "default"));
+        var root = _workspaceRoot.EndsWith(Path.DirectorySeparatorChar) ? _workspaceRoot : _workspaceRoot + Path.DirectorySeparatorChar;
+        if (!path.StartsWith(root, StringComparison.Ordinal))
+        {
+            throw RunsException.BadRequest("'workspaceId' must stay inside the workspace root");
+        }
+        return path;
+    }
+
+    /// <summary>
+    /// Cancels a queued or running run. Answers at once; the `cancelled` event follows when no
+    /// process of the run is left. Throws 404 for an unknown run, 409 for a finished one.
+    /// </summary>
+    public RunStatus Cancel(string runId, string reason = "Cancelled by user")
+    {
+        var run = Get(runId);
+        lock (run.Sync)
+        {
+            if (run.IsFinished)
+            {
+                throw new RunConflictException(run.RunId, run.Status!.Value);
+            }
+            RunsLog.CancelRequested(_logger, runId);
+            if (TryDequeue(run) || run.IsExternal)
+            {
+                AppendStatus(run, RunStatus.Cancelled, reason);
+                return RunStatus.Cancelled;
+            }
+            run.EndAs ??= RunStatus.Cancelled;
+            run.EndReason ??= reason;
+            run.Process?.Terminate(_options.CancelGrace);
+            return RunStatus.Cancelled;
+        }
+    }
+
+    /// <summary>
+    /// Appends events from an external executor, creating the run on first use. All or
+    /// nothing: a refused batch appends and creates nothing.
+    /// </summary>
+    public void Publish(string runId, IReadOnlyList<PublishedEvent> events)
+    {
+        if (!RunIds.IsValid(runId))
+        {
+            throw RunsException.BadRequest("run id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
+        }
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (events[i].Type == RunEventType.Status && events[i].Status!.Value.IsTerminal() && i != events.Count - 1)
+            {
+                throw RunsException.BadRequest("no event may follow a terminal status");
+            }
+        }
+
+        var run = GetForSubscription(runId);
+        lock (run.Sync)
+        {
+            if (run.Exists && !run.IsExternal)
+            {
+                throw RunsException.Conflict($"Run '{runId}' is executed by this server; it takes no published events");
+            }
+            if (run.IsFinished)
+            {
+                throw new RunConflictException(runId, run.Status!.Value);
+            }
+            if (!run.Exists)
+            {
+                if (events.Count == 0)
+                {
+                    ReleaseIfUnused(run);
+                    return;
+                }
+                run.Initialize(null, null, external: true, _time.GetUtcNow());
+            }
+            foreach (var published in events)
+            {
+                var now = _time.GetUtcNow();
+                run.Append(seq => published.Type == RunEventType.Status
+                    ? RunEvent.ForStatus(run.RunId, seq, published.Status!.Value, now, published.Reason ?? DefaultReason(published.Status.Value), published.ExitCode)
+                    : new RunEvent(run.RunId, seq, published.Type, published.Data, now));
+            }
+        }
+    }
+
+    private static string? DefaultReason(RunStatus status) => status switch
+    {
+        RunStatus.Failed => "Failed",
+        RunStatus.Cancelled => "Cancelled",
+        _ => null,
+    };
+
+    // The in-process API, mirroring the seed's RunsService.
+    public void SendStdout(string runId, string data) => Publish(runId, [new PublishedEvent(RunEventType.Stdout, data)]);
+
+    public void SendStderr(string runId, string data) => Publish(runId, [new PublishedEvent(RunEventType.Stderr, data)]);
+
+    public void SendStatus(string runId, RunStatus status, string? reason = null, int? exitCode = null) =>
+        Publish(runId, [new PublishedEvent(RunEventType.Status, status.ToWire(), status, reason, exitCode)]);
+
+    private RunEvent? AppendStatus(RunState run, RunStatus status, string? reason = null, int? exitCode = null, long? stdoutBytes = null, long? stderrBytes = null)
+    {
+        var now = _time.GetUtcNow();
+        return run.Append(seq => RunEvent.ForStatus(run.RunId, seq, status, now, reason, exitCode, stdoutBytes, stderrBytes));
+    }
+}
+
+/// <summary>409: the run has already finished (the answer carries its status).</summary>
+public sealed class RunConflictException(string runId, RunStatus status) : Exception($"Run '{runId}' has already finished ({status.ToWire()})")
+{
+    public string RunId { get; } = runId;
+
+    public RunStatus Status { get; } = status;
+}

@@ -1,0 +1,166 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using RunsStream.Protocol.SocketIO;
+using RunsStream.Server.Auth;
+
+namespace RunsStream.Server.Runs;
+
+/// <summary>
+/// The runs stream on a Socket.IO namespace ("/" and "/runs"): token check on CONNECT,
+/// subscription by handshake query or `subscribe`, `unsubscribe`, cleanup on disconnect.
+/// </summary>
+public sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, ILogger<RunsSocketHandlers> logger)
+{
+    private const string SubscriptionsKey = "runs.subscriptions";
+
+    public void Attach(SocketIONamespace ns)
+    {
+        ns.Use(Authenticate);
+        ns.OnConnection(OnConnection);
+    }
+
+    /// <summary>
+    /// CONTRACT section 2: the first non-empty of the auth payload's token, the handshake query
+    /// token and the Authorization header is the one checked.
+    /// </summary>
+    private ValueTask Authenticate(SocketIOSocket socket)
+    {
+        var handshake = socket.Handshake;
+        var candidate = FirstNonEmpty(
+            handshake.GetAuthString("token"),
+            handshake.Query.GetValueOrDefault("token"),
+            handshake.Headers.TryGetValue("Authorization", out var header) ? TokenValidator.FromBearer(header) : null);
+        if (!tokens.IsValid(candidate))
+        {
+            throw new ConnectionRefusedException("Unauthorized");
+        }
+        if (TryGetQuerySubscription(socket, out _, out _, out var error) is false && error is not null)
+        {
+            throw new ConnectionRefusedException(error);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The handshake query's runId and since, if present and valid.</summary>
+    private static bool TryGetQuerySubscription(SocketIOSocket socket, out string runId, out long since, out string? error)
+    {
+        since = 0;
+        error = null;
+        var query = socket.Handshake.Query;
+        if (!query.TryGetValue("runId", out runId!) || runId.Length == 0)
+        {
+            return false;
+        }
+        if (!RunIds.IsValid(runId))
+        {
+            error = "Invalid runId: it must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
+            return false;
+        }
+        if (query.TryGetValue("since", out var sinceText) && sinceText.Length > 0 && (!long.TryParse(sinceText, out since) || since < 0))
+        {
+            error = "Invalid since: it must be a non-negative integer";
+            return false;
+        }
+        return true;
+    }
+
+    private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrEmpty(v));
+
+    private void OnConnection(SocketIOSocket socket)
+    {
+        var subscriptions = new Dictionary<string, RunSubscription>(StringComparer.Ordinal);
+        socket.Data[SubscriptionsKey] = subscriptions;
+
+        socket.On("subscribe", e =>
+        {
+            var answer = Subscribe(socket, subscriptions, e.Args.Count > 0 ? e.Args[0] : default);
+            e.Ack(answer);
+        });
+        socket.On("unsubscribe", e =>
+        {
+            var answer = Unsubscribe(socket, subscriptions, e.Args.Count > 0 ? e.Args[0] : default);
+            e.Ack(answer);
+        });
+        socket.OnDisconnect(_ =>
+        {
+            RunSubscription[] all;
+            lock (subscriptions)
+            {
+                all = subscriptions.Values.ToArray();
+                subscriptions.Clear();
+            }
+            foreach (var subscription in all)
+            {
+                subscription.Stop();
+                runs.ReleaseIfUnused(subscription.Run);
+            }
+        });
+
+        // CONTRACT section 3: the handshake query runId (with since) subscribes on connect.
+        if (TryGetQuerySubscription(socket, out var runId, out var since, out _))
+        {
+            Subscribe(socket, subscriptions, runId, since);
+        }
+    }
+
+    private object Subscribe(SocketIOSocket socket, Dictionary<string, RunSubscription> subscriptions, JsonElement payload)
+    {
+        if (payload.ValueKind != JsonValueKind.Object)
+        {
+            return Refusal("subscribe expects an object {\"runId\": string, \"since\"?: number}");
+        }
+        if (!payload.TryGetProperty("runId", out var idElement) || idElement.ValueKind != JsonValueKind.String || !RunIds.IsValid(idElement.GetString()))
+        {
+            return Refusal("runId must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
+        }
+        long since = 0;
+        if (payload.TryGetProperty("since", out var sinceElement) && sinceElement.ValueKind != JsonValueKind.Null
+            && (sinceElement.ValueKind != JsonValueKind.Number || !sinceElement.TryGetInt64(out since) || since < 0))
+        {
+            return Refusal("since must be a non-negative integer");
+        }
+        var runId = idElement.GetString()!;
+        var run = Subscribe(socket, subscriptions, runId, since);
+        return new Dictionary<string, object?> { ["ok"] = true, ["runId"] = runId, ["status"] = run.Status?.ToWire() };
+    }
+
+    private RunState Subscribe(SocketIOSocket socket, Dictionary<string, RunSubscription> subscriptions, string runId, long since)
+    {
+        var run = runs.GetForSubscription(runId);
+        var subscription = new RunSubscription(socket, run, since, logger);
+        RunSubscription? previous;
+        lock (subscriptions)
+        {
+            subscriptions.Remove(runId, out previous);
+            subscriptions[runId] = subscription;
+        }
+        previous?.Stop(); // subscribing again replays again from the new since
+        socket.Join("run:" + runId);
+        subscription.Start();
+        return run;
+    }
+
+    private object Unsubscribe(SocketIOSocket socket, Dictionary<string, RunSubscription> subscriptions, JsonElement payload)
+    {
+        if (payload.ValueKind != JsonValueKind.Object || !payload.TryGetProperty("runId", out var idElement)
+            || idElement.ValueKind != JsonValueKind.String || !RunIds.IsValid(idElement.GetString()))
+        {
+            return Refusal("unsubscribe expects an object {\"runId\": string} with a valid run id");
+        }
+        var runId = idElement.GetString()!;
+        RunSubscription? subscription;
+        lock (subscriptions)
+        {
+            subscriptions.Remove(runId, out subscription);
+        }
+        if (subscription is not null)
+        {
+            subscription.Stop();
+            runs.ReleaseIfUnused(subscription.Run);
+        }
+        socket.Leave("run:" + runId);
+        return new Dictionary<string, object?> { ["ok"] = true };
+    }
+
+    private static Dictionary<string, object?> Refusal(string error) => new() { ["ok"] = false, ["error"] = error };
+}

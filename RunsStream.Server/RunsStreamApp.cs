@@ -1,0 +1,101 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RunsStream.Protocol.EngineIO;
+using RunsStream.Protocol.Hosting;
+using RunsStream.Protocol.SocketIO;
+using RunsStream.Server.Auth;
+using RunsStream.Server.Configuration;
+using RunsStream.Server.Http;
+using RunsStream.Server.Runs;
+
+namespace RunsStream.Server;
+
+/// <summary>Composes the server: Kestrel, the Socket.IO endpoint, the runs domain and the REST API.</summary>
+public static class RunsStreamApp
+{
+    /// <summary>Namespaces that serve the runs stream (CONTRACT section 1).</summary>
+    public static readonly string[] RunNamespaces = ["/", "/runs"];
+
+    public static WebApplication Build(RunsStreamOptions options, WebApplicationBuilder? builder = null)
+    {
+        builder ??= WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(options.Url);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // Bodies are limited per endpoint (REST: MaxBodyBytes, polling: maxPayload); this is the outer bound.
+            kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxBodyBytes, EngineIOOptions.DefaultMaxPayload) + 1;
+        });
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(new TokenValidator(options.AuthToken));
+        builder.Services.AddSingleton<RunsService>();
+        builder.Services.AddSingleton<RunsSocketHandlers>();
+        builder.Services.AddHostedService<RunsLifetime>();
+        builder.Services.AddRouting();
+        builder.Services.AddSocketIO(io =>
+        {
+            io.Engine = new EngineIOOptions
+            {
+                PingInterval = options.PingInterval,
+                PingTimeout = options.PingTimeout,
+                MaxBufferedBytes = options.MaxBufferedBytes,
+                Cors = options.CorsOrigins.Count > 0 ? new CorsPolicy(options.CorsOrigins) : null,
+            };
+        });
+        if (options.CorsOrigins.Count > 0)
+        {
+            builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>
+            {
+                policy.AllowAnyHeader().AllowAnyMethod();
+                if (options.CorsOrigins.Contains("*"))
+                {
+                    policy.SetIsOriginAllowed(_ => true);
+                    var listed = options.CorsOrigins.Where(o => o != "*").ToArray();
+                    if (listed.Length == 0)
+                    {
+                        policy.AllowAnyOrigin();
+                    }
+                    else
+                    {
+                        policy.WithOrigins(listed).AllowCredentials();
+                    }
+                }
+                else
+                {
+                    policy.WithOrigins(options.CorsOrigins.ToArray()).AllowCredentials();
+                }
+            }));
+        }
+
+        var app = builder.Build();
+        var io = app.Services.GetRequiredService<SocketIOServer>();
+        var handlers = app.Services.GetRequiredService<RunsSocketHandlers>();
+        foreach (var name in RunNamespaces)
+        {
+            handlers.Attach(io.Of(name));
+        }
+
+        app.UseMiddleware<ErrorResponseMiddleware>();
+        if (options.CorsOrigins.Count > 0)
+        {
+            app.UseCors();
+        }
+        app.UseRouting();
+        app.UseMiddleware<RestAuthMiddleware>();
+        app.MapSocketIO(io);
+        app.MapRunsEndpoints();
+        return app;
+    }
+
+    /// <summary>Stops the runs before the host goes: processes get SIGTERM, then SIGKILL after the grace.</summary>
+    private sealed class RunsLifetime(RunsService runs) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public async Task StopAsync(CancellationToken cancellationToken) => await runs.DisposeAsync();
+    }
+}

@@ -1,0 +1,187 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using RunsStream.ComplianceServer;
+using RunsStream.Protocol.EngineIO;
+using RunsStream.Protocol.EngineIO.Parser;
+using RunsStream.Protocol.Hosting;
+using RunsStream.Protocol.SocketIO;
+
+namespace RunsStream.Tests.Support;
+
+/// <summary>
+/// Lets a test wait until a request has reached the Engine.IO endpoint (the handler runs right
+/// after), instead of guessing with a delay when the server holds a poll.
+/// </summary>
+public sealed class RawRequestTap
+{
+    private readonly List<(Func<HttpRequest, bool> Match, TaskCompletionSource Entered)> _waiters = new();
+
+    /// <summary>Completes when the next request matching <paramref name="match"/> enters the endpoint.</summary>
+    public Task Expect(Func<HttpRequest, bool> match)
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_waiters)
+        {
+            _waiters.Add((match, entered));
+        }
+        return entered.Task;
+    }
+
+    /// <summary>Completes when the next GET of session <paramref name="sid"/> enters the endpoint.</summary>
+    public Task ExpectPoll(string sid) => Expect(r => HttpMethods.IsGet(r.Method) && r.Query["sid"] == sid);
+
+    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        TaskCompletionSource? entered = null;
+        lock (_waiters)
+        {
+            var index = _waiters.FindIndex(w => w.Match(context.Request));
+            if (index >= 0)
+            {
+                entered = _waiters[index].Entered;
+                _waiters.RemoveAt(index);
+            }
+        }
+        entered?.TrySetResult();
+        await next(context);
+    }
+}
+
+/// <summary>
+/// Hosts for the raw protocol tests: the compliance host (short heartbeat, as the official
+/// suites expect) and a relaxed host with the same echo behaviour but a heartbeat long enough
+/// that it never interferes with what a test is looking at.
+/// </summary>
+public sealed class RawHost : IAsyncDisposable
+{
+    private readonly EngineServer? _echo;
+
+    private RawHost(TestServer server, RawRequestTap tap, EngineServer? echo)
+    {
+        Server = server;
+        Tap = tap;
+        _echo = echo;
+    }
+
+    public TestServer Server { get; }
+
+    public RawRequestTap Tap { get; }
+
+    public SocketIOServer IO => Server.Services.GetRequiredService<SocketIOServer>();
+
+    /// <summary>The raw Engine.IO echo server at /engine.io/ (relaxed host only).</summary>
+    public EngineServer Echo => _echo ?? throw new InvalidOperationException("The compliance host's echo server is not reachable.");
+
+    public Uri BaseUri => Server.BaseUri;
+
+    /// <summary>ComplianceApp.Build: pingInterval 300, pingTimeout 200, connectTimeout 1000, CORS "*".</summary>
+    public static async Task<RawHost> StartComplianceAsync(Action<SocketIOServer>? configure = null)
+    {
+        var app = ComplianceApp.Build("http://127.0.0.1:0");
+        var tap = new RawRequestTap();
+        app.Use(tap.InvokeAsync);
+        configure?.Invoke(app.Services.GetRequiredService<SocketIOServer>());
+        return new RawHost(await TestServer.StartAsync(app), tap, null);
+    }
+
+    /// <summary>
+    /// Socket.IO at /socket.io/ ("/" and "/custom" echo as in the compliance host) and a raw
+    /// Engine.IO echo at /engine.io/, with a 60 s heartbeat unless <paramref name="configure"/> says otherwise.
+    /// </summary>
+    public static async Task<RawHost> StartRelaxedAsync(Action<SocketIOOptions>? configure = null, Action<SocketIOServer>? configureIO = null)
+    {
+        var tap = new RawRequestTap();
+        EngineServer? echo = null;
+        var server = await TestServer.StartAsync(
+            builder => builder.Services.AddSocketIO(options =>
+            {
+                options.ConnectTimeout = TimeSpan.FromSeconds(30);
+                options.Engine = RelaxedEngineOptions();
+                configure?.Invoke(options);
+            }),
+            app =>
+            {
+                app.Use(tap.InvokeAsync);
+                var io = app.Services.GetRequiredService<SocketIOServer>();
+                foreach (var ns in new[] { io.Root, io.Of("/custom") })
+                {
+                    ns.OnConnection(socket =>
+                    {
+                        socket.Emit("auth", socket.Handshake.Auth);
+                        socket.On("message", e => socket.Emit("message-back", e.Args));
+                        socket.On("message-with-ack", e => e.Ack(e.Args));
+                    });
+                }
+                configureIO?.Invoke(io);
+                app.MapSocketIO();
+                echo = new EngineServer(RelaxedEngineOptions(), session => new EchoHandler(session));
+                app.MapEngineIO("/engine.io", echo);
+            });
+        return new RawHost(server, tap, echo);
+    }
+
+    public static EngineIOOptions RelaxedEngineOptions() => new()
+    {
+        PingInterval = TimeSpan.FromSeconds(60),
+        PingTimeout = TimeSpan.FromSeconds(60),
+        MaxPayload = 1_000_000,
+        Cors = new CorsPolicy(["*"]),
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Server.DisposeAsync();
+        }
+        finally
+        {
+            if (_echo is not null)
+            {
+                await _echo.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Sends every message back as it came, text or binary (as the compliance host's echo).</summary>
+    private sealed class EchoHandler(EngineSession session) : IEngineSessionHandler
+    {
+        public void OnMessage(EnginePacket packet) =>
+            session.Send(packet.IsBinary ? EngineFrame.Binary(packet.Data.Span) : EngineFrame.Message(packet.Data.Span));
+
+        public void OnClose(string reason)
+        {
+        }
+    }
+}
+
+/// <summary>Waits for a condition with a deadline instead of sleeping a fixed time.</summary>
+public static class RawEventually
+{
+    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail("Timed out waiting until " + what);
+            }
+            await Task.Delay(10);
+        }
+    }
+
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail("Timed out waiting until " + what);
+            }
+            await Task.Delay(10);
+        }
+    }
+}
