@@ -47,6 +47,9 @@ public sealed partial class RunsService : IAsyncDisposable
         }
     }
 
+    /// <summary>How many sockets are subscribed to <paramref name="runId"/> (existing or awaited).</summary>
+    public int SubscriberCountOf(string runId) => _runs.TryGetValue(runId, out var run) ? run.SubscriberCount : 0;
+
     /// <summary>Runs newest first, optionally after the run <paramref name="before"/> and of one status.</summary>
     public IReadOnlyList<RunState> List(int limit, string? before, RunStatus? status)
     {

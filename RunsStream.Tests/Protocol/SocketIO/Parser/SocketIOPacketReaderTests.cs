@@ -175,7 +175,7 @@ public sealed class SocketIOPacketReaderTests
         {
             "51-[\"x\",{\"_placeholder\":true,\"num\":1}]",
             "51-[\"x\",{\"_placeholder\":true,\"num\":-1}]",
-            "51-[\"x\",{\"_placeholder\":true,\"num\":\"0\"}]",
+            "51-[\"x\",{\"_placeholder\":true,\"num\":1.5}]",
             "51-[\"x\",{\"_placeholder\":true}]",
             "51-[\"x\",{\"a\":{\"_placeholder\":false,\"num\":0}}]",
         })
@@ -183,6 +183,15 @@ public sealed class SocketIOPacketReaderTests
             var packet = Read(wire);
             Assert.Throws<SocketIOProtocolException>(() => BinaryPlaceholder.Validate(packet.Data, packet.Attachments), wire);
         }
+    }
+
+    [TestCase("51-[\"x\",{\"_placeholder\":true,\"num\":\"0\"}]")]
+    [TestCase("51-[\"x\",{\"_placeholder\":true,\"num\":null}]")]
+    public void A_placeholder_whose_num_is_not_a_number_is_a_protocol_error(string wire)
+    {
+        var packet = Read(wire);
+
+        Assert.Throws<SocketIOProtocolException>(() => BinaryPlaceholder.Validate(packet.Data, packet.Attachments));
     }
 
     [Test]
