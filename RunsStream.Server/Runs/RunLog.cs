@@ -26,7 +26,8 @@ internal sealed class RunLog(string runId, long capBytes)
 
     public void Append(RunEvent e)
     {
-        if (!_headFull && _headBytes + e.DataBytes <= _headCap)
+        // The head takes whole events until it is full, so it may overshoot by one event.
+        if (!_headFull && _headBytes < _headCap)
         {
             _head.Add(e);
             _headBytes += e.DataBytes;

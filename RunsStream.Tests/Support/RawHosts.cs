@@ -10,14 +10,15 @@ using RunsStream.Protocol.SocketIO;
 namespace RunsStream.Tests.Support;
 
 /// <summary>
-/// Lets a test wait until a request has reached the Engine.IO endpoint (the handler runs right
-/// after), instead of guessing with a delay when the server holds a poll.
+/// Lets a test wait until the Engine.IO handler has taken a request and is waiting inside it
+/// (a held poll, a POST waiting for its body), instead of guessing with a delay. The signal
+/// comes when the endpoint's synchronous part has run, that is when it first awaits.
 /// </summary>
 public sealed class RawRequestTap
 {
     private readonly List<(Func<HttpRequest, bool> Match, TaskCompletionSource Entered)> _waiters = new();
 
-    /// <summary>Completes when the next request matching <paramref name="match"/> enters the endpoint.</summary>
+    /// <summary>Completes when the next request matching <paramref name="match"/> is inside the endpoint.</summary>
     public Task Expect(Func<HttpRequest, bool> match)
     {
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -28,7 +29,7 @@ public sealed class RawRequestTap
         return entered.Task;
     }
 
-    /// <summary>Completes when the next GET of session <paramref name="sid"/> enters the endpoint.</summary>
+    /// <summary>Completes when the next GET of session <paramref name="sid"/> is inside the endpoint.</summary>
     public Task ExpectPoll(string sid) => Expect(r => HttpMethods.IsGet(r.Method) && r.Query["sid"] == sid);
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
@@ -43,8 +44,9 @@ public sealed class RawRequestTap
                 _waiters.RemoveAt(index);
             }
         }
+        var handling = next(context);
         entered?.TrySetResult();
-        await next(context);
+        await handling;
     }
 }
 

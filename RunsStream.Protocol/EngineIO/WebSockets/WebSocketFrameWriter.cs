@@ -53,7 +53,13 @@ public static class WebSocketFrameWriter
         var reasonBytes = System.Text.Encoding.UTF8.GetBytes(reason);
         if (reasonBytes.Length > 123)
         {
-            Array.Resize(ref reasonBytes, 123);
+            // A control frame holds 125 bytes: cut the reason at a character boundary so it stays valid UTF-8.
+            var length = 123;
+            while (length > 0 && (reasonBytes[length] & 0xC0) == 0x80)
+            {
+                length--;
+            }
+            Array.Resize(ref reasonBytes, length);
         }
         var payload = new byte[2 + reasonBytes.Length];
         BinaryPrimitives.WriteUInt16BigEndian(payload, code);

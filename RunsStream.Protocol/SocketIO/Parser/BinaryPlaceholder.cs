@@ -21,7 +21,7 @@ public static class BinaryPlaceholder
         num = -1;
         return element.ValueKind == JsonValueKind.Object
             && element.TryGetProperty("_placeholder"u8, out var flag) && flag.ValueKind == JsonValueKind.True
-            && element.TryGetProperty("num"u8, out var n) && n.TryGetInt32(out num);
+            && element.TryGetProperty("num"u8, out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out num);
     }
 
     /// <summary>Checks that every placeholder in <paramref name="data"/> names an attachment that exists.</summary>

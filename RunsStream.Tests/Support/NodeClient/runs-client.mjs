@@ -75,7 +75,8 @@ function onRunEvent(ev) {
   if (state.lastSeq !== null) {
     if (ev.seq === state.lastSeq) state.duplicates++;
     else if (ev.seq < state.lastSeq) state.outOfOrder++;
-    else if (ev.seq !== state.lastSeq + 1) state.gaps.push([state.lastSeq, ev.seq]);
+    // A retention marker stands for the seqs from droppedFromSeq to its own seq.
+    else if (ev.seq !== state.lastSeq + 1 && !(ev.droppedFromSeq !== undefined && ev.droppedFromSeq <= state.lastSeq + 1)) state.gaps.push([state.lastSeq, ev.seq]);
   } else {
     state.firstSeq = ev.seq;
   }

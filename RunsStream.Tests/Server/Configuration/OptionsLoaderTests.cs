@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Configuration;
+using RunsStream.Server.Configuration;
+
+namespace RunsStream.Tests.Server.Configuration;
+
+public sealed class OptionsLoaderTests
+{
+    private static RunsStreamOptions Load(params (string Key, string Value)[] values) =>
+        OptionsLoader.Load(new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build());
+
+    [Test]
+    public void Defaults_apply_and_a_token_is_generated_when_none_is_set()
+    {
+        var options = Load();
+        Assert.That(options.Host, Is.EqualTo("127.0.0.1"));
+        Assert.That(options.Port, Is.EqualTo(4000));
+        Assert.That(options.AuthTokenGenerated, Is.True);
+        Assert.That(options.AuthToken, Has.Length.GreaterThanOrEqualTo(32));
+        Assert.That(options.MaxConcurrentRuns, Is.EqualTo(Environment.ProcessorCount));
+        Assert.That(options.RunTimeout, Is.Null);
+        Assert.That(options.CancelGrace, Is.EqualTo(TimeSpan.FromSeconds(5)));
+        Assert.That(Load().AuthToken, Is.Not.EqualTo(options.AuthToken));
+    }
+
+    [Test]
+    public void Environment_names_are_read_and_durations_take_units()
+    {
+        var options = Load(("HOST", "0.0.0.0"), ("PORT", "4555"), ("WS_AUTH_TOKEN", "a-long-token"), ("CORS_ORIGINS", "http://a.example, http://b.example"),
+            ("MAX_CONCURRENT_RUNS", "3"), ("RUN_TIMEOUT", "2m"), ("CANCEL_GRACE", "250ms"));
+        Assert.That(options.Host, Is.EqualTo("0.0.0.0"));
+        Assert.That(options.Port, Is.EqualTo(4555));
+        Assert.That(options.AuthToken, Is.EqualTo("a-long-token"));
+        Assert.That(options.AuthTokenGenerated, Is.False);
+        Assert.That(options.CorsOrigins, Is.EqualTo(new[] { "http://a.example", "http://b.example" }));
+        Assert.That(options.MaxConcurrentRuns, Is.EqualTo(3));
+        Assert.That(options.RunTimeout, Is.EqualTo(TimeSpan.FromMinutes(2)));
+        Assert.That(options.CancelGrace, Is.EqualTo(TimeSpan.FromMilliseconds(250)));
+    }
+
+    [Test]
+    public void The_appsettings_section_is_read_and_the_environment_wins()
+    {
+        var options = Load(("RunsStream:PORT", "4111"), ("RunsStream:MAX_CONCURRENT_RUNS", "7"), ("MAX_CONCURRENT_RUNS", "2"));
+        Assert.That(options.Port, Is.EqualTo(4111));
+        Assert.That(options.MaxConcurrentRuns, Is.EqualTo(2));
+    }
+
+    [TestCase("PORT", "http")]
+    [TestCase("PORT", "70000")]
+    [TestCase("MAX_CONCURRENT_RUNS", "0")]
+    [TestCase("RUN_TIMEOUT", "soon")]
+    [TestCase("CANCEL_GRACE", "-5s")]
+    [TestCase("WS_AUTH_TOKEN", "short")]
+    [TestCase("MAX_BODY_BYTES", "12")]
+    public void A_bad_value_stops_the_start_with_a_message_naming_the_setting(string key, string value)
+    {
+        var error = Assert.Throws<OptionsException>(() => Load((key, value)));
+        Assert.That(error!.Message, Does.Contain(key));
+    }
+}
