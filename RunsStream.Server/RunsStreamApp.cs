@@ -80,6 +80,14 @@ public static class RunsStreamApp
         }
 
         app.UseMiddleware<ErrorResponseMiddleware>();
+        // The built web terminal (RunsStream.Web, bundled into wwwroot); it needs no token.
+        var webRoot = options.WebRoot ?? Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        if (Directory.Exists(webRoot))
+        {
+            var files = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetFullPath(webRoot));
+            app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
+        }
         if (options.CorsOrigins.Count > 0)
         {
             app.UseCors();

@@ -122,4 +122,16 @@ public sealed class CorsPolicyTests
         Assert.That(policy.AllowAny, Is.False);
         Assert.That(new CorsPolicy(["*"]).AllowAny, Is.True);
     }
+
+    [Test]
+    public async Task An_error_answer_carries_the_cors_headers_so_a_browser_can_read_it()
+    {
+        await using var host = await RawHost.StartComplianceAsync();
+        using var http = new HttpClient { BaseAddress = host.BaseUri };
+
+        using var response = await SendAsync(http, HttpMethod.Get, "/engine.io/?EIO=4&transport=unknown", "http://example.com");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(Header(response, "Access-Control-Allow-Origin"), Is.EqualTo("*"));
+    }
 }

@@ -140,4 +140,25 @@ public sealed class EngineSessionSlowConsumerTests
         }
         return sent;
     }
+
+    [Test]
+    public async Task A_polling_client_that_stops_polling_is_disconnected_when_its_buffer_is_full()
+    {
+        using var client = await RawEngineClient.OpenAsync(_host.BaseUri, "/socket.io/");
+        await client.PostAsync("40");
+        var connected = await client.ReceiveAsync(2);
+        Assert.That(_host.IO.Root.TryGetSocket(connected[0][10..^2], out var socket), Is.True);
+        var reason = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        socket.OnDisconnect(r => reason.TrySetResult(r));
+
+        var accepted = 0;
+        for (var i = 0; i < 100 && socket.Emit("data", new string('z', 8 * 1024)); i++)
+        {
+            accepted++;
+        }
+
+        Assert.That(accepted, Is.InRange(1, (Limit / (8 * 1024)) + 1));
+        Assert.That(await reason.Task.WaitAsync(Timeout), Does.Contain("slow consumer"));
+        await RawEventually.WaitUntilAsync(() => client.IsSessionGoneAsync(), "the session is refused as unknown", Timeout);
+    }
 }

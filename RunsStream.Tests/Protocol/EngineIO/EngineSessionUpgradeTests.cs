@@ -287,4 +287,25 @@ public sealed class EngineSessionUpgradeTests
         Assert.That(byPolling.Concat(byWebSocket), Is.EqualTo(Enumerable.Range(0, sent).Select(i => "4n" + i)));
         Assert.That(byWebSocket, Has.Count.GreaterThanOrEqualTo(200), "messages sent after the upgrade travel by websocket");
     }
+
+    [Test]
+    public async Task A_server_close_during_the_upgrade_reaches_the_client_on_the_new_transport()
+    {
+        _host = await RawHost.StartRelaxedAsync();
+        var polling = await OpenPollingAsync();
+        Assert.That(_host.Echo.TryGetSession(polling.Sid, out var session), Is.True);
+        var probe = await OpenProbeAsync(polling.Sid);
+        await probe.SendTextAsync("2probe");
+        Assert.That(await probe.ReceiveTextAsync(), Is.EqualTo("3probe"));
+        await PollUntilNoopAsync(polling);
+
+        session.Send(EngineFrame.Message("bye"u8));
+        session.Close("test");
+        await probe.SendTextAsync("5");
+        var before = await probe.WaitForCloseAsync();
+
+        Assert.That(before.Select(m => m.Text), Is.EqualTo(new[] { "4bye" }));
+        Assert.That(probe.CloseStatus, Is.EqualTo(WebSocketCloseStatus.NormalClosure));
+        await RawEventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(polling.Sid, out _), "the session is gone", Timeout);
+    }
 }

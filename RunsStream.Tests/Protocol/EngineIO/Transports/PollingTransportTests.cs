@@ -280,4 +280,71 @@ public sealed class PollingTransportTests
         Assert.That(await client.IsSessionGoneAsync(), Is.True);
         Assert.That(_host.Echo.TryGetSession(client.Sid, out _), Is.False);
     }
+
+    [Test]
+    public async Task Packets_a_client_has_no_business_sending_over_polling_are_ignored()
+    {
+        var client = await OpenAsync();
+
+        await client.PostAsync("0\u001e5\u001e6\u001e3\u001e4after");
+
+        Assert.That(await client.GetBodyAsync(), Is.EqualTo("4after"));
+    }
+
+    [Test]
+    public async Task A_server_close_delivers_the_queued_packets_then_close_on_the_next_poll()
+    {
+        var client = await OpenAsync();
+        Assert.That(_host.Echo.TryGetSession(client.Sid, out var session), Is.True);
+
+        session.Send(RunsStream.Protocol.EngineIO.EngineFrame.Message("last"u8));
+        session.Send(RunsStream.Protocol.EngineIO.EngineFrame.Binary(new byte[] { 1, 2, 3, 4 }));
+        session.Close("test");
+
+        Assert.That(await client.GetBodyAsync(), Is.EqualTo("4last\u001ebAQIDBA==\u001e1"));
+        Assert.That(await client.IsSessionGoneAsync(), Is.True);
+    }
+
+    [Test]
+    public async Task A_server_close_answers_a_held_poll_with_close()
+    {
+        var client = await OpenAsync();
+        Assert.That(_host.Echo.TryGetSession(client.Sid, out var session), Is.True);
+        var held = _host.Tap.ExpectPoll(client.Sid);
+        var poll = client.GetBodyAsync();
+        await held.WaitAsync(Timeout);
+
+        session.Close("test");
+
+        Assert.That(await poll.WaitAsync(Timeout), Is.EqualTo("1"));
+        Assert.That(await client.IsSessionGoneAsync(), Is.True);
+    }
+
+    [Test]
+    public async Task A_backlog_larger_than_one_poll_response_is_split_over_several_polls_in_order()
+    {
+        await using var host = await RawHost.StartRelaxedAsync(options => options.Engine.MaxPollingResponseBytes = 2000);
+        using var client = await RawEngineClient.OpenAsync(host.BaseUri, "/socket.io/");
+        await client.PostAsync("40");
+        Assert.That(await client.ReceiveAsync(2), Has.Count.EqualTo(2));
+        var socket = host.IO.Root.Sockets.Single();
+        var payload = new string('p', 100);
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.That(socket.Emit("n", i, payload), Is.True);
+        }
+
+        var bodies = new List<string>();
+        var packets = new List<string>();
+        while (packets.Count < 100)
+        {
+            var body = await client.GetBodyAsync();
+            bodies.Add(body);
+            packets.AddRange(RawEngineClient.SplitPayload(body));
+        }
+
+        Assert.That(packets, Is.EqualTo(Enumerable.Range(0, 100).Select(i => $"42[\"n\",{i},\"{payload}\"]")));
+        Assert.That(bodies, Has.Count.GreaterThan(1));
+        Assert.That(bodies.Select(b => b.Length), Is.All.LessThanOrEqualTo(2100));
+    }
 }

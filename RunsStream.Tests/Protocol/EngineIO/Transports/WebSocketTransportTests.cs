@@ -252,4 +252,20 @@ public sealed class WebSocketTransportTests
 
         await RawEventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
     }
+
+    [Test]
+    public async Task A_server_close_sends_the_queued_packets_then_a_normal_close_frame()
+    {
+        var client = await OpenAsync();
+        Assert.That(_host.Echo.TryGetSession(client.Sid, out var session), Is.True);
+
+        session.Send(RunsStream.Protocol.EngineIO.EngineFrame.Message("one"u8));
+        session.Send(RunsStream.Protocol.EngineIO.EngineFrame.Message("two"u8));
+        session.Close("test");
+        var before = await client.WaitForCloseAsync();
+
+        Assert.That(before.Select(m => m.Text), Is.EqualTo(new[] { "4one", "4two" }));
+        Assert.That(client.CloseStatus, Is.EqualTo(WebSocketCloseStatus.NormalClosure));
+        await RawEventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
+    }
 }
