@@ -10,6 +10,7 @@ using RunsStream.Server.Auth;
 using RunsStream.Server.Configuration;
 using RunsStream.Server.Http;
 using RunsStream.Server.Runs;
+using RunsStream.Server.Runs.Storage;
 
 namespace RunsStream.Server;
 
@@ -32,6 +33,7 @@ public static class RunsStreamApp
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new TokenValidator(options.AuthToken));
+        builder.Services.AddSingleton<IRunStore>(sp => new SqliteRunStore(options.DataDirectory, sp.GetRequiredService<ILogger<SqliteRunStore>>()));
         builder.Services.AddSingleton<RunsService>();
         builder.Services.AddSingleton<RunsSocketHandlers>();
         builder.Services.AddHostedService<RunsLifetime>();
@@ -97,13 +99,5 @@ public static class RunsStreamApp
         app.MapSocketIO(io);
         app.MapRunsEndpoints();
         return app;
-    }
-
-    /// <summary>Stops the runs before the host goes: processes get SIGTERM, then SIGKILL after the grace.</summary>
-    private sealed class RunsLifetime(RunsService runs) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public async Task StopAsync(CancellationToken cancellationToken) => await runs.DisposeAsync();
     }
 }

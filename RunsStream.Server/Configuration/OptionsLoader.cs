@@ -41,6 +41,7 @@ public static class OptionsLoader
             WorkspaceRoot = Get("WORKSPACE_ROOT") ?? Path.Combine(dataDir, "workspaces"),
             MaxBodyBytes = ParseLong("MAX_BODY_BYTES", Get("MAX_BODY_BYTES"), defaults.MaxBodyBytes, 1024, 1L << 31),
             MaxCommandLength = ParseInt("MAX_COMMAND_LENGTH", Get("MAX_COMMAND_LENGTH"), defaults.MaxCommandLength, 1, 1 << 24),
+            RunRetention = Get("RUN_RETENTION") is { } retention ? ParseOptionalDuration("RUN_RETENTION", retention) : defaults.RunRetention,
             RunLogMaxBytes = ParseLong("RUN_LOG_MAX_BYTES", Get("RUN_LOG_MAX_BYTES"), defaults.RunLogMaxBytes, 1024, long.MaxValue),
             PingInterval = ParseDuration("PING_INTERVAL", Get("PING_INTERVAL"), defaults.PingInterval),
             PingTimeout = ParseDuration("PING_TIMEOUT", Get("PING_TIMEOUT"), defaults.PingTimeout),

@@ -52,6 +52,9 @@ public sealed record RunsStreamOptions
     /// <summary>RUN_LOG_MAX_BYTES: output retained per run for replay and /log; past it the middle is dropped. Default 100 MB.</summary>
     public long RunLogMaxBytes { get; init; } = DefaultRunLogMaxBytes;
 
+    /// <summary>RUN_RETENTION: finished runs older than this are deleted (then 410 Gone); null keeps them. Default 30 days.</summary>
+    public TimeSpan? RunRetention { get; init; } = TimeSpan.FromDays(30);
+
     /// <summary>Socket.IO ping interval (PING_INTERVAL). Default 25 s, as the reference server.</summary>
     public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(25);
 

@@ -1,108 +1,149 @@
+using RunsStream.Server.Runs.Storage;
+
 namespace RunsStream.Server.Runs;
 
 /// <summary>
-/// The retained events of one run, bounded by bytes of output: the head (first half of the
-/// cap) is kept, then a rolling tail (second half); what falls out of the tail is counted and
-/// replaced on read by one marker event. Not thread-safe: <see cref="RunState"/> locks.
+/// A run's log as held in memory: a window of recent events (every event not yet durable,
+/// plus recent ones up to <see cref="WindowBytes"/>) and the retention bookkeeping of
+/// RUN_LOG_MAX_BYTES: the head (first half of the cap) is kept, then a rolling tail (second
+/// half) in segments; when the tail outgrows its half, its oldest segments become the one
+/// retention gap, dropped from the store and replaced on replay by one marker. Older events
+/// are read from the store. Not thread-safe: <see cref="RunState"/> locks.
 /// </summary>
-internal sealed class RunLog(string runId, long capBytes)
+internal sealed class RunLog
 {
-    private readonly long _headCap = capBytes / 2;
-    private readonly long _tailCap = capBytes - capBytes / 2;
-    private readonly List<RunEvent> _head = new();
-    private readonly List<RunEvent> _tail = new();
-    private int _tailStart;
+    /// <summary>Durable events kept in memory per run for subscribers that fall a little behind.</summary>
+    public const long WindowBytes = 8L * 1024 * 1024;
+
+    private const long MaxSegmentBytes = 64 * 1024;
+
+    private readonly string _runId;
+    private readonly long _headCap;
+    private readonly long _tailCap;
+    private readonly long _segmentBytes;
+    private readonly List<RunEvent> _window = new();
+    private readonly LinkedList<Segment> _tail = new();
+    private int _windowStart;
+    private long _windowBytes;
+    private long _persistedSeq;
     private long _headBytes;
-    private long _tailBytes;
     private bool _headFull;
-    private long _droppedBytes;
-    private long _droppedFrom;
-    private long _droppedTo;
-    private DateTimeOffset _droppedAt;
+    private long _tailBytes;
 
-    public long RetainedBytes => _headBytes + _tailBytes;
-
-    public long DroppedBytes => _droppedBytes;
-
-    public void Append(RunEvent e)
+    public RunLog(string runId, long capBytes, RetentionGap gap = default, long persistedSeq = 0)
     {
-        // The head takes whole events until it is full, so it may overshoot by one event.
+        _runId = runId;
+        _headCap = capBytes / 2;
+        _tailCap = capBytes - capBytes / 2;
+        _segmentBytes = Math.Clamp(_tailCap / 8, 1, MaxSegmentBytes);
+        Gap = gap;
+        _persistedSeq = persistedSeq;
+        _headFull = gap.Exists;
+    }
+
+    public RetentionGap Gap { get; private set; }
+
+    public long PersistedSeq => _persistedSeq;
+
+    /// <summary>Adds an event whose data starts at <paramref name="offset"/> of the output; returns a newly dropped range, if any.</summary>
+    public (long From, long To)? Append(RunEvent e, long offset)
+    {
+        _window.Add(e);
+        _windowBytes += e.DataBytes;
+
         if (!_headFull && _headBytes < _headCap)
         {
-            _head.Add(e);
-            _headBytes += e.DataBytes;
-            return;
+            _headBytes += e.DataBytes; // whole events, so the head may overshoot by one
+            return null;
         }
         _headFull = true;
-        _tail.Add(e);
-        _tailBytes += e.DataBytes;
-        while (_tailBytes > _tailCap && _tail.Count - _tailStart > 1)
+
+        var bytes = e.Type == RunEventType.Status ? 0 : e.DataBytes;
+        if (_tail.Last is { } last && last.Value.Bytes < _segmentBytes)
         {
-            var dropped = _tail[_tailStart];
-            _tail[_tailStart++] = null!;
-            _tailBytes -= dropped.DataBytes;
-            if (_droppedBytes == 0 && _droppedFrom == 0)
-            {
-                _droppedFrom = dropped.Seq;
-            }
-            _droppedBytes += dropped.DataBytes;
-            _droppedTo = dropped.Seq;
-            _droppedAt = dropped.Timestamp;
+            last.Value = last.Value with { ToSeq = e.Seq, Bytes = last.Value.Bytes + bytes, ToOffset = offset + bytes, At = e.Timestamp };
         }
-        if (_tailStart > 1024 && _tailStart > _tail.Count / 2)
+        else
         {
-            _tail.RemoveRange(0, _tailStart);
-            _tailStart = 0;
+            _tail.AddLast(new Segment(e.Seq, e.Seq, bytes, offset, offset + bytes, e.Timestamp));
+        }
+        _tailBytes += bytes;
+
+        (long From, long To)? dropped = null;
+        while (_tailBytes > _tailCap && _tail.Count > 1)
+        {
+            var oldest = _tail.First!.Value;
+            _tail.RemoveFirst();
+            _tailBytes -= oldest.Bytes;
+            Gap = Gap.Exists
+                ? Gap with { ToSeq = oldest.ToSeq, Bytes = Gap.Bytes + oldest.Bytes, ToOffset = oldest.ToOffset, At = oldest.At }
+                : new RetentionGap(oldest.FromSeq, oldest.ToSeq, oldest.Bytes, oldest.FromOffset, oldest.ToOffset, oldest.At);
+            dropped = (dropped?.From ?? oldest.FromSeq, oldest.ToSeq);
+        }
+        return dropped;
+    }
+
+    /// <summary>Events up to <paramref name="seq"/> are durable: the window may let them go.</summary>
+    public void OnPersisted(long seq, bool finished)
+    {
+        _persistedSeq = Math.Max(_persistedSeq, seq);
+        var keep = finished ? 0 : WindowBytes;
+        while (_windowStart < _window.Count)
+        {
+            var oldest = _window[_windowStart];
+            if (oldest.Seq > _persistedSeq || (_windowBytes <= keep && !InGap(oldest.Seq)))
+            {
+                break;
+            }
+            _windowBytes -= oldest.DataBytes;
+            _window[_windowStart++] = null!;
+        }
+        if (_windowStart > 1024 && _windowStart > _window.Count / 2)
+        {
+            _window.RemoveRange(0, _windowStart);
+            _windowStart = 0;
         }
     }
 
+    private bool InGap(long seq) => Gap.Exists && seq >= Gap.FromSeq && seq <= Gap.ToSeq;
+
     /// <summary>
-    /// Events with seq &gt; <paramref name="afterSeq"/>, in order, at least one when any, at most
-    /// <paramref name="maxEvents"/> and about <paramref name="maxBytes"/> of data. A dropped
-    /// stretch comes back as one marker.
+    /// Events after <paramref name="afterSeq"/> from memory (a marker for the gap), or null
+    /// when some of them are only in the store.
     /// </summary>
-    public List<RunEvent> Read(long afterSeq, int maxEvents, long maxBytes)
+    public List<RunEvent>? TryRead(long afterSeq, int maxEvents, long maxBytes)
     {
+        var next = afterSeq + 1;
+        if (InGap(next))
+        {
+            next = Gap.ToSeq + 1;
+        }
+        var first = _windowStart < _window.Count ? _window[_windowStart].Seq : long.MaxValue;
+        if (next < first && next <= _persistedSeq)
+        {
+            return null;
+        }
+
         var result = new List<RunEvent>();
         long bytes = 0;
-        bool Full() => result.Count >= maxEvents || bytes >= maxBytes;
-
-        if (_head.Count > 0)
+        var markerPending = Gap.Exists && afterSeq < Gap.ToSeq;
+        for (var i = _windowStart; i < _window.Count && result.Count < maxEvents && bytes < maxBytes; i++)
         {
-            var start = (int)Math.Clamp(afterSeq - _head[0].Seq + 1, 0, _head.Count);
-            for (var i = start; i < _head.Count && !Full(); i++)
+            var e = _window[i];
+            if (e.Seq <= afterSeq || InGap(e.Seq))
             {
-                result.Add(_head[i]);
-                bytes += _head[i].DataBytes;
+                continue;
             }
-        }
-        if (Full())
-        {
-            return result;
-        }
-        if (_droppedTo > 0 && afterSeq < _droppedTo)
-        {
-            result.Add(Marker());
-            bytes += 64;
-        }
-        var tailCount = _tail.Count - _tailStart;
-        if (tailCount > 0)
-        {
-            var firstSeq = _tail[_tailStart].Seq;
-            var start = (int)Math.Clamp(afterSeq - firstSeq + 1, 0, tailCount);
-            for (var i = _tailStart + start; i < _tail.Count && !Full(); i++)
+            if (markerPending && e.Seq > Gap.ToSeq)
             {
-                result.Add(_tail[i]);
-                bytes += _tail[i].DataBytes;
+                result.Add(Gap.Marker(_runId));
+                markerPending = false;
             }
+            result.Add(e);
+            bytes += e.DataBytes;
         }
         return result;
     }
 
-    private RunEvent Marker() =>
-        new(runId, _droppedTo, RunEventType.Stderr, $"\r\n[runsstream: {_droppedBytes} bytes of output dropped here (RUN_LOG_MAX_BYTES)]\r\n", _droppedAt)
-        {
-            DroppedBytes = _droppedBytes,
-            DroppedFromSeq = _droppedFrom,
-        };
+    private readonly record struct Segment(long FromSeq, long ToSeq, long Bytes, long FromOffset, long ToOffset, DateTimeOffset At);
 }

@@ -1,5 +1,6 @@
 using RunsStream.Protocol.SocketIO;
 using RunsStream.Server.Runs.Execution;
+using RunsStream.Server.Runs.Storage;
 
 namespace RunsStream.Server.Runs;
 
@@ -8,18 +9,40 @@ namespace RunsStream.Server.Runs;
 /// next seq, retains it and hands it to the live subscribers under one lock, so a subscriber
 /// switching from replay to live can neither miss nor repeat an event.
 /// </summary>
-public sealed class RunState
+public sealed class RunState : IPersistenceListener
 {
     private readonly object _lock = new();
+    private readonly IRunStore _store;
     private readonly RunLog _log;
     private readonly List<RunSubscription> _live = new();
     private readonly HashSet<RunSubscription> _subscribers = new();
     private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    internal RunState(string runId, long logCapBytes)
+    internal RunState(string runId, long logCapBytes, IRunStore store)
     {
         RunId = runId;
+        _store = store;
         _log = new RunLog(runId, logCapBytes);
+    }
+
+    /// <summary>A run known only to the store (finished, or from an earlier process).</summary>
+    internal RunState(RunRecord record, long logCapBytes, IRunStore store)
+    {
+        RunId = record.RunId;
+        _store = store;
+        _log = new RunLog(record.RunId, logCapBytes, record.Gap, record.LastSeq);
+        Status = record.Status;
+        Command = record.Command;
+        WorkspaceId = record.WorkspaceId;
+        CreatedAt = record.CreatedAt;
+        StartedAt = record.StartedAt;
+        FinishedAt = record.FinishedAt;
+        ExitCode = record.ExitCode;
+        Reason = record.Reason;
+        IsExternal = record.External;
+        LastSeq = record.LastSeq;
+        StdoutBytes = record.StdoutBytes;
+        StderrBytes = record.StderrBytes;
     }
 
     public string RunId { get; }
@@ -50,6 +73,10 @@ public sealed class RunState
 
     public long LastSeq { get; private set; }
 
+    public long StdoutBytes { get; private set; }
+
+    public long StderrBytes { get; private set; }
+
     internal object Sync => _lock;
 
     // Execution state, owned by RunsService.
@@ -70,6 +97,31 @@ public sealed class RunState
         CreatedAt = createdAt;
     }
 
+    /// <summary>
+    /// An external run whose first published event is output: it is running from now on,
+    /// without an implicit status event (CONTRACT section 6).
+    /// </summary>
+    internal void MarkExternalRunning(DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            Status = RunStatus.Running;
+            StartedAt = now;
+            _store.Enqueue(new SaveRunWrite(Snapshot()!));
+        }
+    }
+
+    /// <summary>The run's metadata as stored; null while nobody created the run.</summary>
+    public RunRecord? Snapshot()
+    {
+        lock (_lock)
+        {
+            return Status is { } status
+                ? new RunRecord(RunId, status, Command, WorkspaceId, CreatedAt, StartedAt, FinishedAt, ExitCode, Reason, IsExternal, LastSeq, StdoutBytes, StderrBytes, _log.Gap)
+                : null;
+        }
+    }
+
     /// <summary>Appends an event built for the next seq. Returns null when the run already ended.</summary>
     internal RunEvent? Append(Func<long, RunEvent> create)
     {
@@ -83,17 +135,48 @@ public sealed class RunState
             }
             e = create(LastSeq + 1);
             LastSeq = e.Seq;
-            _log.Append(e);
-            if (e.Type == RunEventType.Status && e.Status is { } status)
-            {
-                ApplyStatus(e, status);
-            }
+            Persist(e);
             Deliver(e);
             appended = _appended;
             _appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
         appended.TrySetResult();
         return e;
+    }
+
+    /// <summary>Queues the event (and, on a status, the metadata) for the store and applies the retention cap.</summary>
+    private void Persist(RunEvent e)
+    {
+        var offset = StdoutBytes + StderrBytes;
+        long streamOffset = 0;
+        if (e.Type == RunEventType.Stdout)
+        {
+            streamOffset = StdoutBytes;
+            StdoutBytes += e.DataBytes;
+        }
+        else if (e.Type == RunEventType.Stderr)
+        {
+            streamOffset = StderrBytes;
+            StderrBytes += e.DataBytes;
+        }
+        _store.Enqueue(new AppendEventWrite(e, offset, streamOffset, this));
+        if (_log.Append(e, offset) is { } dropped)
+        {
+            _store.Enqueue(new DropEventsWrite(RunId, dropped.From, dropped.To, _log.Gap));
+        }
+        if (e.Type == RunEventType.Status && e.Status is { } status)
+        {
+            ApplyStatus(e, status);
+            _store.Enqueue(new SaveRunWrite(Snapshot()!));
+        }
+    }
+
+    void IPersistenceListener.OnPersisted(long seq)
+    {
+        lock (_lock)
+        {
+            _log.OnPersisted(seq, IsFinished);
+        }
     }
 
     private void ApplyStatus(RunEvent e, RunStatus status)
@@ -153,8 +236,13 @@ public sealed class RunState
     {
         lock (_lock)
         {
-            return _log.Read(afterSeq, maxEvents, maxBytes);
+            if (_log.TryRead(afterSeq, maxEvents, maxBytes) is { } fromMemory)
+            {
+                return fromMemory;
+            }
         }
+        // Older than the memory window: those events are durable, read them from the store.
+        return _store.ReadEvents(RunId, afterSeq, maxEvents, maxBytes);
     }
 
     /// <summary>Completes when an event after <paramref name="afterSeq"/> exists.</summary>
@@ -200,8 +288,13 @@ public sealed class RunState
                 batch = [];
                 return true;
             }
-            batch = _log.Read(subscription.NextSeq - 1, 512, 256 * 1024);
-            return false;
+            if (_log.TryRead(subscription.NextSeq - 1, 512, 256 * 1024) is { } fromMemory)
+            {
+                batch = fromMemory;
+                return false;
+            }
         }
+        batch = _store.ReadEvents(RunId, subscription.NextSeq - 1, 512, 256 * 1024);
+        return false;
     }
 }

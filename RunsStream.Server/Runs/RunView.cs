@@ -1,3 +1,5 @@
+using RunsStream.Server.Runs.Storage;
+
 namespace RunsStream.Server.Runs;
 
 /// <summary>GET /runs/{runId}: always all nine keys, null where a field does not apply.</summary>
@@ -12,20 +14,16 @@ public sealed record RunView(
     int? ExitCode,
     string? Reason)
 {
-    public static RunView From(RunState run)
-    {
-        lock (run.Sync)
-        {
-            return new RunView(
-                run.RunId,
-                run.Status?.ToWire(),
-                run.Command,
-                run.WorkspaceId,
-                Timestamps.ToIso(run.CreatedAt),
-                run.StartedAt is { } started ? Timestamps.ToIso(started) : null,
-                run.FinishedAt is { } finished ? Timestamps.ToIso(finished) : null,
-                run.ExitCode,
-                run.Reason);
-        }
-    }
+    public static RunView From(RunRecord run) => new(
+        run.RunId,
+        run.Status.ToWire(),
+        run.Command,
+        run.WorkspaceId,
+        Timestamps.ToIso(run.CreatedAt),
+        run.StartedAt is { } started ? Timestamps.ToIso(started) : null,
+        run.FinishedAt is { } finished ? Timestamps.ToIso(finished) : null,
+        run.ExitCode,
+        run.Reason);
+
+    public static RunView From(RunState run) => From(run.Snapshot() ?? throw RunsException.NotFound(run.RunId));
 }

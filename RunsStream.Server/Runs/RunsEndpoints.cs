@@ -18,7 +18,7 @@ public static class RunsEndpoints
     public static void MapRunsEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/runs", StartAsync);
-        app.MapGet("/runs", List);
+        app.MapGet("/runs", ListAsync);
         app.MapGet("/runs/{runId}", Get);
         app.MapGet("/runs/{runId}/log", LogAsync);
         app.MapPost("/runs/{runId}/cancel", Cancel);
@@ -50,7 +50,7 @@ public static class RunsEndpoints
         return Results.Json(new { runId = run.RunId, status = RunStatus.Queued.ToWire() }, ApiJson.Options, statusCode: StatusCodes.Status201Created);
     }
 
-    private static IResult List(HttpRequest request, RunsService runs)
+    private static async Task<IResult> ListAsync(HttpRequest request, RunsService runs)
     {
         var limit = DefaultListLimit;
         if (request.Query.TryGetValue("limit", out var limitText)
@@ -76,7 +76,7 @@ public static class RunsEndpoints
                 return ApiErrors.Result(RunsErrorCode.BadRequest, "'before' must be a run id");
             }
         }
-        var page = runs.List(limit, before, status);
+        var page = await runs.ListAsync(limit, before, status, request.HttpContext.RequestAborted);
         return Results.Json(page.Select(RunView.From), ApiJson.Options);
     }
 

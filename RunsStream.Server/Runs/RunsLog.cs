@@ -20,6 +20,12 @@ internal static partial class RunsLog
     [LoggerMessage(3005, LogLevel.Information, "Run {RunId} cancel requested")]
     public static partial void CancelRequested(ILogger logger, string runId);
 
+    [LoggerMessage(3007, LogLevel.Warning, "Run {RunId} was left unfinished by an earlier process; it is now failed (server restarted)")]
+    public static partial void RunRecovered(ILogger logger, string runId);
+
+    [LoggerMessage(3008, LogLevel.Information, "Retention deleted {Count} runs created before {Cutoff}")]
+    public static partial void RetentionDeleted(ILogger logger, int count, DateTimeOffset cutoff);
+
     [LoggerMessage(3006, LogLevel.Error, "Run {RunId} failed inside the server")]
     public static partial void RunCrashed(ILogger logger, string runId, Exception exception);
 }

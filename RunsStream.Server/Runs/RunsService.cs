@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using RunsStream.Server.Configuration;
 using RunsStream.Server.Runs.Execution;
+using RunsStream.Server.Runs.Storage;
 
 namespace RunsStream.Server.Runs;
 
@@ -18,22 +19,95 @@ public sealed partial class RunsService : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly OutputCoalescingOptions _coalescing = new();
     private readonly string _workspaceRoot;
+    private readonly IRunStore _store;
 
-    public RunsService(RunsStreamOptions options, TimeProvider time, ILogger<RunsService> logger)
+    public RunsService(RunsStreamOptions options, IRunStore store, TimeProvider time, ILogger<RunsService> logger)
     {
         _options = options;
+        _store = store;
         _time = time;
         _logger = logger;
         _workspaceRoot = Path.GetFullPath(options.WorkspaceRoot);
     }
 
-    /// <summary>An existing run, or null (unknown, or only awaited by subscribers).</summary>
-    public RunState? Find(string runId) => _runs.TryGetValue(runId, out var run) && run.Exists ? run : null;
+    /// <summary>An existing run (in memory or in the store), or null.</summary>
+    public RunState? Find(string runId)
+    {
+        if (_runs.TryGetValue(runId, out var run) && run.Exists)
+        {
+            return run;
+        }
+        return LoadFromStore(runId);
+    }
 
-    public RunState Get(string runId) => Find(runId) ?? throw RunsException.NotFound(runId);
+    /// <summary>The run; 404 when unknown, 410 when retention deleted it.</summary>
+    public RunState Get(string runId)
+    {
+        if (Find(runId) is { } run)
+        {
+            return run;
+        }
+        if (_store.IsDeleted(runId))
+        {
+            throw new RunsException(RunsErrorCode.Gone, $"Run '{runId}' was deleted by the retention policy");
+        }
+        throw RunsException.NotFound(runId);
+    }
+
+    private RunState? LoadFromStore(string runId)
+    {
+        if (_store.GetRun(runId) is not { } record)
+        {
+            return null;
+        }
+        var loaded = new RunState(record, _options.RunLogMaxBytes, _store);
+        var run = _runs.AddOrUpdate(runId, loaded, (_, existing) => existing.Exists ? existing : Adopt(existing, record));
+        return run.Exists ? run : null;
+    }
+
+    /// <summary>A placeholder that subscribers were waiting on becomes the stored run.</summary>
+    private RunState Adopt(RunState placeholder, RunRecord record)
+    {
+        var loaded = new RunState(record, _options.RunLogMaxBytes, _store);
+        // Subscribers of the placeholder resubscribe lazily: there are none for a stored run
+        // created by another process, since ids are only created by this one or by publishers.
+        return placeholder.SubscriberCount == 0 ? loaded : placeholder;
+    }
+
+    /// <summary>
+    /// On start: runs a previous process left queued or running end as failed, "server
+    /// restarted", with one terminal event after the last one that was stored.
+    /// </summary>
+    public async Task RecoverAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var record in _store.ListUnfinished())
+        {
+            var run = new RunState(record, _options.RunLogMaxBytes, _store);
+            _runs[run.RunId] = run;
+            var now = _time.GetUtcNow();
+            run.Append(seq => RunEvent.ForStatus(run.RunId, seq, RunStatus.Failed, now, "server restarted", null, run.StdoutBytes, run.StderrBytes));
+            RunsLog.RunRecovered(_logger, run.RunId);
+        }
+        await _store.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Retention: deletes finished runs created before <paramref name="cutoff"/>.</summary>
+    public int DeleteFinishedBefore(DateTimeOffset cutoff)
+    {
+        var deleted = _store.DeleteFinishedBefore(cutoff);
+        foreach (var runId in deleted)
+        {
+            if (_runs.TryGetValue(runId, out var run) && run.IsFinished && run.SubscriberCount == 0)
+            {
+                _runs.TryRemove(new KeyValuePair<string, RunState>(runId, run));
+            }
+        }
+        return deleted.Count;
+    }
 
     /// <summary>The run's state for a subscriber, created empty when the run does not exist yet.</summary>
-    internal RunState GetForSubscription(string runId) => _runs.GetOrAdd(runId, id => new RunState(id, _options.RunLogMaxBytes));
+    internal RunState GetForSubscription(string runId) =>
+        Find(runId) ?? _runs.GetOrAdd(runId, id => new RunState(id, _options.RunLogMaxBytes, _store));
 
     /// <summary>Forgets an awaited run nobody created once its last subscriber left.</summary>
     internal void ReleaseIfUnused(RunState run)
@@ -50,20 +124,16 @@ public sealed partial class RunsService : IAsyncDisposable
     /// <summary>How many sockets are subscribed to <paramref name="runId"/> (existing or awaited).</summary>
     public int SubscriberCountOf(string runId) => _runs.TryGetValue(runId, out var run) ? run.SubscriberCount : 0;
 
-    /// <summary>Runs newest first, optionally after the run <paramref name="before"/> and of one status.</summary>
-    public IReadOnlyList<RunState> List(int limit, string? before, RunStatus? status)
+    /// <summary>Runs newest first, optionally after the run <paramref name="before"/> and of one status; from the store.</summary>
+    public async Task<IReadOnlyList<RunRecord>> ListAsync(int limit, string? before, RunStatus? status, CancellationToken cancellationToken = default)
     {
-        IEnumerable<RunState> runs = _runs.Values.Where(r => r.Exists).OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.RunId, StringComparer.Ordinal);
+        RunRecord? cursor = null;
         if (before is not null)
         {
-            var cursor = Find(before) ?? throw RunsException.BadRequest($"'before' names no known run: {before}");
-            runs = runs.SkipWhile(r => !ReferenceEquals(r, cursor)).Skip(1);
+            cursor = Find(before)?.Snapshot() ?? throw RunsException.BadRequest($"'before' names no known run: {before}");
         }
-        if (status is { } wanted)
-        {
-            runs = runs.Where(r => r.Status == wanted);
-        }
-        return runs.Take(limit).ToList();
+        await _store.FlushAsync(cancellationToken);
+        return _store.ListRuns(limit, cursor, status);
     }
 
     /// <summary>Creates a run of <paramref name="command"/> and queues it for execution.</summary>
@@ -88,7 +158,7 @@ public sealed partial class RunsService : IAsyncDisposable
         }
 
         var now = _time.GetUtcNow();
-        var run = new RunState(RunIds.NewId(now), _options.RunLogMaxBytes);
+        var run = new RunState(RunIds.NewId(now), _options.RunLogMaxBytes, _store);
         run.Initialize(command, workspaceId, external: false, now);
         _runs[run.RunId] = run;
         run.Append(seq => RunEvent.ForStatus(run.RunId, seq, RunStatus.Queued, now));
@@ -170,7 +240,16 @@ public sealed partial class RunsService : IAsyncDisposable
                     ReleaseIfUnused(run);
                     return;
                 }
-                run.Initialize(null, null, external: true, _time.GetUtcNow());
+                if (_store.IsDeleted(runId))
+                {
+                    throw new RunsException(RunsErrorCode.Gone, $"Run '{runId}' was deleted by the retention policy");
+                }
+                var now = _time.GetUtcNow();
+                run.Initialize(null, null, external: true, now);
+                if (events[0].Type != RunEventType.Status)
+                {
+                    run.MarkExternalRunning(now);
+                }
             }
             foreach (var published in events)
             {

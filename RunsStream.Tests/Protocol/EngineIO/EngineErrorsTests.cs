@@ -140,4 +140,29 @@ public sealed class EngineErrorsTests
             "5 400 Unsupported protocol version",
         }));
     }
+
+    [Test]
+    public async Task A_transport_that_is_not_enabled_is_refused_with_code_0()
+    {
+        await using var host = await RawHost.StartRelaxedAsync(options => options.Engine.Transports = ["polling"]);
+        using var http = new HttpClient { BaseAddress = host.BaseUri };
+        using var client = await RawEngineClient.OpenAsync(host.BaseUri, "/socket.io/");
+
+        var key = Convert.ToBase64String(new byte[16]);
+        var response = await RawHttp.SendAsync(host.BaseUri,
+            "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            $"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n");
+
+        Assert.That(client.Open.GetProperty("upgrades").GetArrayLength(), Is.Zero, "a polling-only server offers no upgrade");
+        Assert.That(response.StatusCode, Is.EqualTo(400));
+        Assert.That(response.Body, Is.EqualTo("{\"code\":0,\"message\":\"Transport unknown\"}"));
+    }
+
+    [Test]
+    public async Task A_poll_for_a_session_opened_over_websocket_is_refused_with_code_3()
+    {
+        await using var client = await RawWebSocketClient.OpenEngineAsync(_host.Server);
+
+        await AssertRefusedAsync(new HttpRequestMessage(HttpMethod.Get, $"/engine.io/?EIO=4&transport=polling&sid={client.Sid}"), 400, "{\"code\":3,\"message\":\"Bad request\"}");
+    }
 }

@@ -50,7 +50,7 @@ public sealed class EngineSessionHeartbeatTests
 
         using var body = await client.GetAsync();
 
-        Assert.That(((int)body.StatusCode, await body.Content.ReadAsStringAsync()), Is.EqualTo((200, "1")).Or.EqualTo((400, "{\"code\":1,\"message\":\"Session ID unknown\"}")));
+        Assert.That(((int)body.StatusCode, await body.Content.ReadAsStringAsync().WaitAsync(Timeout)), Is.EqualTo((200, "1")).Or.EqualTo((400, "{\"code\":1,\"message\":\"Session ID unknown\"}")));
         Assert.That(await client.IsSessionGoneAsync(), Is.True);
     }
 

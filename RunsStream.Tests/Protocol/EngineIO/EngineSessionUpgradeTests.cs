@@ -110,8 +110,8 @@ public sealed class EngineSessionUpgradeTests
         using var poll = await polling.GetAsync();
         using var post = await polling.PostRawAsync("4late");
 
-        Assert.That(((int)poll.StatusCode, await poll.Content.ReadAsStringAsync()), Is.EqualTo((400, "{\"code\":3,\"message\":\"Bad request\"}")));
-        Assert.That(((int)post.StatusCode, await post.Content.ReadAsStringAsync()), Is.EqualTo((400, "{\"code\":3,\"message\":\"Bad request\"}")));
+        Assert.That(((int)poll.StatusCode, await poll.Content.ReadAsStringAsync().WaitAsync(Timeout)), Is.EqualTo((400, "{\"code\":3,\"message\":\"Bad request\"}")));
+        Assert.That(((int)post.StatusCode, await post.Content.ReadAsStringAsync().WaitAsync(Timeout)), Is.EqualTo((400, "{\"code\":3,\"message\":\"Bad request\"}")));
         await probe.SendTextAsync("4still-open");
         Assert.That(await probe.ReceiveTextAsync(), Is.EqualTo("4still-open"));
     }
@@ -307,5 +307,82 @@ public sealed class EngineSessionUpgradeTests
         Assert.That(before.Select(m => m.Text), Is.EqualTo(new[] { "4bye" }));
         Assert.That(probe.CloseStatus, Is.EqualTo(WebSocketCloseStatus.NormalClosure));
         await RawEventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(polling.Sid, out _), "the session is gone", Timeout);
+    }
+
+    [Test]
+    public async Task A_probe_that_never_sends_the_probe_ping_is_closed_after_the_upgrade_timeout_and_polling_goes_on()
+    {
+        _host = await RawHost.StartRelaxedAsync(options => options.Engine.UpgradeTimeout = TimeSpan.FromMilliseconds(300));
+        using var polling = await RawEngineClient.OpenAsync(_host.BaseUri, "/socket.io/");
+        var probe = await RawWebSocketClient.ConnectAsync(new Uri($"{_host.Server.WebSocketUrl}/socket.io/?EIO=4&transport=websocket&sid={polling.Sid}"));
+        _clients.Add(probe);
+
+        await probe.WaitForCloseAsync();
+
+        Assert.That(probe.CloseStatus, Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
+        await polling.PostAsync("40");
+        Assert.That((await polling.ReceiveAsync(2))[0], Does.StartWith("40{\"sid\":"));
+    }
+
+    [Test]
+    public async Task A_probe_that_never_sends_upgrade_is_closed_after_the_upgrade_timeout_and_polling_holds_again()
+    {
+        _host = await RawHost.StartRelaxedAsync(options => options.Engine.UpgradeTimeout = TimeSpan.FromMilliseconds(300));
+        using var polling = await RawEngineClient.OpenAsync(_host.BaseUri, "/socket.io/");
+        var probe = await RawWebSocketClient.ConnectAsync(new Uri($"{_host.Server.WebSocketUrl}/socket.io/?EIO=4&transport=websocket&sid={polling.Sid}"));
+        _clients.Add(probe);
+        await probe.SendTextAsync("2probe");
+        Assert.That(await probe.ReceiveTextAsync(), Is.EqualTo("3probe"));
+
+        await probe.WaitForCloseAsync();
+
+        Assert.That(probe.CloseStatus, Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
+        await polling.PostAsync("40");
+        var connected = (await polling.ReceiveAsync(2)).Where(p => p != "6").ToList();
+        Assert.That(connected[0], Does.StartWith("40{\"sid\":"));
+        var socket = _host.IO.Root.Sockets.Single();
+
+        // At most one NOOP may be left over from the upgrade attempt; after that a poll is held
+        // again until there is something to send.
+        var noops = 0;
+        var events = new List<string>();
+        for (var round = 0; !events.Contains("42[\"round\",2]"); round++)
+        {
+            Assert.That(round, Is.LessThan(10), "polls keep coming back without the events");
+            var held = _host.Tap.ExpectPoll(polling.Sid);
+            var poll = polling.PollAsync();
+            await held.WaitAsync(Timeout);
+            if (round < 3)
+            {
+                socket.Emit("round", round);
+            }
+            var packets = await poll.WaitAsync(Timeout);
+            noops += packets.Count(p => p == "6");
+            events.AddRange(packets.Where(p => p != "6"));
+        }
+        Assert.That(events, Is.EqualTo(new[] { "42[\"round\",0]", "42[\"round\",1]", "42[\"round\",2]" }));
+        Assert.That(noops, Is.LessThanOrEqualTo(1));
+
+        var last = _host.Tap.ExpectPoll(polling.Sid);
+        var lastPoll = polling.PollAsync();
+        await last.WaitAsync(Timeout);
+        socket.Emit("final");
+        Assert.That(await lastPoll.WaitAsync(Timeout), Is.EqualTo(new[] { "42[\"final\"]" }), "the poll was held until the event");
+    }
+
+    [Test]
+    public async Task Without_upgrades_the_handshake_offers_none_and_a_probe_is_closed()
+    {
+        _host = await RawHost.StartRelaxedAsync(options => options.Engine.AllowUpgrades = false);
+        using var polling = await RawEngineClient.OpenAsync(_host.BaseUri, "/socket.io/");
+        Assert.That(polling.Open.GetProperty("upgrades").GetArrayLength(), Is.Zero);
+
+        var probe = await RawWebSocketClient.ConnectAsync(new Uri($"{_host.Server.WebSocketUrl}/socket.io/?EIO=4&transport=websocket&sid={polling.Sid}"));
+        _clients.Add(probe);
+        await probe.WaitForCloseAsync();
+
+        Assert.That(probe.CloseStatus, Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
+        await polling.PostAsync("40");
+        Assert.That((await polling.ReceiveAsync(2))[0], Does.StartWith("40{\"sid\":"));
     }
 }

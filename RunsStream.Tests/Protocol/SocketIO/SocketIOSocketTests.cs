@@ -243,4 +243,30 @@ public sealed class SocketIOSocketTests
         Assert.That(await client.ReceiveBinaryAsync(), Is.EqualTo(new byte[] { 1, 2, 3, 4 }));
         await client.DisposeAsync();
     }
+
+    [Test]
+    public async Task A_binary_event_over_polling_travels_as_base64_packets_in_the_payload()
+    {
+        using var client = await RawEngineClient.OpenAsync(_host.BaseUri, "/socket.io/");
+        await client.PostAsync("40");
+        Assert.That(await client.ReceiveAsync(2), Has.Count.EqualTo(2));
+
+        await client.PostAsync($"451-[\"message\",{Placeholder0}]\u001ebAQIDBA==");
+
+        Assert.That(await client.ReceiveAsync(2), Is.EqualTo(new[] { $"451-[\"message-back\",{Placeholder0}]", "bAQIDBA==" }));
+    }
+
+    [Test]
+    public async Task Emitting_to_a_disconnected_socket_is_refused()
+    {
+        var (client, socket) = await ConnectAsync();
+        var gone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        socket.OnDisconnect(reason => gone.TrySetResult(reason));
+
+        await client.SendTextAsync("41");
+        await gone.Task.WaitAsync(Timeout);
+
+        Assert.That(socket.Emit("late"), Is.False);
+        Assert.That(socket.Connected, Is.False);
+    }
 }

@@ -55,12 +55,12 @@ public sealed class PollingTransportTests
         using (var post = await client.PostRawAsync("4hello"))
         {
             Assert.That(post.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-            Assert.That(await post.Content.ReadAsStringAsync(), Is.EqualTo("ok"));
+            Assert.That(await post.Content.ReadAsStringAsync().WaitAsync(Timeout), Is.EqualTo("ok"));
         }
 
         using var poll = await client.GetAsync();
         Assert.That(poll.Content.Headers.ContentType?.ToString(), Is.EqualTo("text/plain; charset=UTF-8"));
-        Assert.That(await poll.Content.ReadAsStringAsync(), Is.EqualTo("4hello"));
+        Assert.That(await poll.Content.ReadAsStringAsync().WaitAsync(Timeout), Is.EqualTo("4hello"));
     }
 
     [Test]
@@ -242,7 +242,7 @@ public sealed class PollingTransportTests
 
         abort.Cancel();
 
-        Assert.That(async () => await poll, Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(async () => await poll.WaitAsync(Timeout), Throws.InstanceOf<OperationCanceledException>());
         await RawEventually.WaitUntilAsync(() => client.IsSessionGoneAsync(), "the session is closed", Timeout);
     }
 

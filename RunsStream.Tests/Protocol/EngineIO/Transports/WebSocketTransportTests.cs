@@ -268,4 +268,15 @@ public sealed class WebSocketTransportTests
         Assert.That(client.CloseStatus, Is.EqualTo(WebSocketCloseStatus.NormalClosure));
         await RawEventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
     }
+
+    [Test]
+    public async Task A_character_split_across_fragments_is_valid_utf8_once_reassembled()
+    {
+        var client = await OpenRawAsync();
+
+        await client.SendRawAsync(RawFrames.Client(RawFrames.Text, new byte[] { (byte)'4', 0xC3 }));
+        await client.SendRawAsync(RawFrames.Client(RawFrames.Fin, new byte[] { 0xA9 }));
+
+        Assert.That(await client.ReadTextAsync(), Is.EqualTo("4é"));
+    }
 }

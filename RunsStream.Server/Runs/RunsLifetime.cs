@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RunsStream.Server.Configuration;
+using RunsStream.Server.Runs.Storage;
+
+namespace RunsStream.Server.Runs;
+
+/// <summary>
+/// The runs' part of the host's life: on start, recovery of runs an earlier process left
+/// unfinished and the retention job; on stop, the runs' processes are stopped (SIGTERM, then
+/// SIGKILL after the grace) and every event is flushed to the store before the host exits.
+/// </summary>
+internal sealed class RunsLifetime(RunsService runs, IRunStore store, RunsStreamOptions options, TimeProvider time, ILogger<RunsLifetime> logger) : IHostedService, IDisposable
+{
+    /// <summary>How often the retention job looks for expired runs.</summary>
+    public static readonly TimeSpan RetentionInterval = TimeSpan.FromMinutes(10);
+
+    private ITimer? _retention;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await runs.RecoverAsync(cancellationToken);
+        if (options.RunRetention is { } retention)
+        {
+            var interval = retention < RetentionInterval ? retention : RetentionInterval;
+            _retention = time.CreateTimer(_ => ApplyRetention(retention), null, TimeSpan.Zero, interval);
+        }
+    }
+
+    private void ApplyRetention(TimeSpan retention)
+    {
+        var cutoff = time.GetUtcNow() - retention;
+        try
+        {
+            var count = runs.DeleteFinishedBefore(cutoff);
+            if (count > 0)
+            {
+                RunsLog.RetentionDeleted(logger, count, cutoff);
+            }
+        }
+        catch (Exception ex)
+        {
+            RunsLog.RunCrashed(logger, "(retention)", ex);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _retention?.Dispose();
+        await runs.DisposeAsync();
+        await store.FlushAsync(CancellationToken.None);
+    }
+
+    public void Dispose() => _retention?.Dispose();
+}

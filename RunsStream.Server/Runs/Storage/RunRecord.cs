@@ -1,0 +1,42 @@
+namespace RunsStream.Server.Runs.Storage;
+
+/// <summary>A run's metadata as stored: what GET /runs answers, plus the log's bookkeeping.</summary>
+public sealed record RunRecord(
+    string RunId,
+    RunStatus Status,
+    string? Command,
+    string? WorkspaceId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    int? ExitCode,
+    string? Reason,
+    bool External,
+    long LastSeq,
+    long StdoutBytes,
+    long StderrBytes,
+    RetentionGap Gap)
+{
+    /// <summary>Output bytes of both streams, the length of the raw log.</summary>
+    public long OutputBytes => StdoutBytes + StderrBytes;
+}
+
+/// <summary>
+/// The stretch of events dropped by the retention cap (RUN_LOG_MAX_BYTES): seqs
+/// <see cref="FromSeq"/>..<see cref="ToSeq"/>, <see cref="Bytes"/> of output, and where it sat
+/// in the output (<see cref="FromOffset"/>..<see cref="ToOffset"/>, exclusive).
+/// </summary>
+public readonly record struct RetentionGap(long FromSeq, long ToSeq, long Bytes, long FromOffset, long ToOffset, DateTimeOffset At)
+{
+    public static readonly RetentionGap None = default;
+
+    public bool Exists => ToSeq > 0;
+
+    /// <summary>The event that stands in for the stretch on replay; its seq is the last one it replaces.</summary>
+    public RunEvent Marker(string runId) =>
+        new(runId, ToSeq, RunEventType.Stderr, $"\r\n[runsstream: {Bytes} bytes of output dropped here (RUN_LOG_MAX_BYTES)]\r\n", At)
+        {
+            DroppedBytes = Bytes,
+            DroppedFromSeq = FromSeq,
+        };
+}

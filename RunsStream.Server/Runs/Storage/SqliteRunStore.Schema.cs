@@ -1,0 +1,69 @@
+using Microsoft.Data.Sqlite;
+
+namespace RunsStream.Server.Runs.Storage;
+
+public sealed partial class SqliteRunStore
+{
+    /// <summary>
+    /// Tables: runs (metadata and the retention gap), events (one row per event, with its byte
+    /// offsets in the output and in its stream), deleted_runs (tombstones for 410 Gone).
+    /// Times are Unix milliseconds; event types 0 stdout, 1 stderr, 2 status.
+    /// </summary>
+    private static class Schema
+    {
+        public const int Version = 1;
+
+        public static void Apply(SqliteConnection connection)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                PRAGMA journal_mode=WAL;
+                CREATE TABLE IF NOT EXISTS runs(
+                    run_id TEXT PRIMARY KEY,
+                    status TEXT NOT NULL,
+                    command TEXT,
+                    workspace_id TEXT,
+                    created_at INTEGER NOT NULL,
+                    started_at INTEGER,
+                    finished_at INTEGER,
+                    exit_code INTEGER,
+                    reason TEXT,
+                    external INTEGER NOT NULL,
+                    last_seq INTEGER NOT NULL,
+                    stdout_bytes INTEGER NOT NULL,
+                    stderr_bytes INTEGER NOT NULL,
+                    gap_from INTEGER NOT NULL DEFAULT 0,
+                    gap_to INTEGER NOT NULL DEFAULT 0,
+                    gap_bytes INTEGER NOT NULL DEFAULT 0,
+                    gap_from_offset INTEGER NOT NULL DEFAULT 0,
+                    gap_to_offset INTEGER NOT NULL DEFAULT 0,
+                    gap_at INTEGER NOT NULL DEFAULT 0);
+                CREATE INDEX IF NOT EXISTS runs_by_created ON runs(created_at DESC, run_id DESC);
+                CREATE INDEX IF NOT EXISTS runs_by_status ON runs(status);
+                CREATE TABLE IF NOT EXISTS events(
+                    run_id TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    type INTEGER NOT NULL,
+                    data TEXT NOT NULL,
+                    ts INTEGER NOT NULL,
+                    status TEXT,
+                    reason TEXT,
+                    exit_code INTEGER,
+                    stdout_bytes INTEGER,
+                    stderr_bytes INTEGER,
+                    out_offset INTEGER NOT NULL,
+                    stream_offset INTEGER NOT NULL,
+                    PRIMARY KEY(run_id, seq));
+                CREATE TABLE IF NOT EXISTS deleted_runs(
+                    run_id TEXT PRIMARY KEY,
+                    deleted_at INTEGER NOT NULL);
+                PRAGMA user_version = 1;
+                """;
+            command.ExecuteNonQuery();
+        }
+    }
+
+    private static long ToMillis(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset FromMillis(long millis) => DateTimeOffset.FromUnixTimeMilliseconds(millis);
+}

@@ -1,0 +1,89 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace RunsStream.Server.Runs.Storage;
+
+/// <summary>
+/// The embedded store: one SQLite file in DATA_DIR (WAL mode). Writes go through one
+/// background writer that commits in batches, at most every <see cref="MaxBatchDelay"/> or
+/// <see cref="MaxBatchBytes"/> of data, whichever comes first; readers use their own pooled
+/// connections and never block the writer.
+/// </summary>
+public sealed partial class SqliteRunStore : IRunStore
+{
+    /// <summary>Longest a write waits for its batch to commit (the window a crash can lose).</summary>
+    public static readonly TimeSpan MaxBatchDelay = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Data bytes that make a batch commit at once.</summary>
+    public const long MaxBatchBytes = 1024 * 1024;
+
+    public const string FileName = "runsstream.db";
+
+    private readonly string _connectionString;
+    private readonly Channel<object> _writes = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = false });
+    private readonly ILogger _logger;
+    private readonly Task _writer;
+
+    public SqliteRunStore(string dataDirectory, ILogger<SqliteRunStore> logger)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        Path = System.IO.Path.GetFullPath(System.IO.Path.Combine(dataDirectory, FileName));
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        _logger = logger;
+        using (var connection = Open())
+        {
+            Schema.Apply(connection);
+        }
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+
+    public void Enqueue(StoreWrite write)
+    {
+        if (!_writes.Writer.TryWrite(write))
+        {
+            throw new InvalidOperationException("The run store is closed.");
+        }
+    }
+
+    public Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        var flush = new FlushRequest();
+        if (!_writes.Writer.TryWrite(flush))
+        {
+            return Task.CompletedTask;
+        }
+        return flush.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _writes.Writer.TryComplete();
+        await _writer.ConfigureAwait(false);
+        SqliteConnection.ClearAllPools();
+    }
+
+    private sealed class FlushRequest
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

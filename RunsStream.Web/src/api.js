@@ -1,0 +1,53 @@
+// The REST API (CONTRACT section 5), always with the bearer token.
+
+export class UnauthorizedError extends Error {
+  constructor() {
+    super("The server refused the token (401 Unauthorized).");
+    this.name = "UnauthorizedError";
+  }
+}
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+  }
+}
+
+/** @param {() => string} getToken */
+export function createApi(getToken) {
+  async function send(method, path, { body, raw = false, allow = [] } = {}) {
+    const headers = { Authorization: `Bearer ${getToken()}` };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store",
+    });
+    if (response.status === 401) throw new UnauthorizedError();
+    if (raw && response.ok) return response;
+    const text = await response.text();
+    let json = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: reported below if the status is an error
+    }
+    if (!response.ok && !allow.includes(response.status)) {
+      throw new ApiError(response.status, json?.error?.message ?? (text || response.statusText));
+    }
+    return json;
+  }
+
+  const run = (id) => `/runs/${encodeURIComponent(id)}`;
+  return {
+    listRuns: (limit = 100) => send("GET", `/runs?limit=${limit}`),
+    getRun: (id) => send("GET", run(id)),
+    startRun: (command, workspaceId) => send("POST", "/runs", { body: { command, workspaceId: workspaceId || null } }),
+    // 409: the run finished meanwhile; the caller just refreshes.
+    cancelRun: (id) => send("POST", `${run(id)}/cancel`, { allow: [409] }),
+    fetchLog: (id) => send("GET", `${run(id)}/log`, { raw: true }),
+  };
+}

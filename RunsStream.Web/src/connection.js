@@ -1,0 +1,117 @@
+// The Socket.IO connection (socket.io-client, default transports: polling, then the upgrade
+// to WebSocket) and the subscription to the run on screen.
+//
+// Every event of a run has a seq. The page remembers the last one it took; events at or below
+// it are ignored, and every (re)subscribe asks for `since` = that seq. So after a dropped
+// connection (server restart, network, "slow consumer") the reconnect resumes exactly where
+// the output stopped: no line lost, none doubled.
+import { io } from "socket.io-client";
+
+export const NAMESPACE = "/runs";
+
+export class RunsConnection {
+  /**
+   * @param {{getToken: () => string, onState: (state: string, text: string) => void,
+   *          onEvent: (ev: object) => void, onAck: (runId: string, ack: object) => void,
+   *          onUnauthorized: () => void}} hooks
+   */
+  constructor(hooks) {
+    this.hooks = hooks;
+    this.current = null;
+    const socket = (this.socket = io(NAMESPACE, {
+      auth: (cb) => cb({ token: hooks.getToken() }),
+      autoConnect: false,
+    }));
+
+    socket.on("connect", () => {
+      const engine = socket.io.engine;
+      this.reportConnected();
+      engine.once("upgrade", () => this.reportConnected());
+      const c = this.current;
+      if (c && !c.paused) this.subscribe(c);
+    });
+    socket.on("disconnect", (reason) => {
+      if (reason === "io client disconnect") {
+        hooks.onState("offline", "Disconnected");
+        return;
+      }
+      hooks.onState("reconnecting", `Connection lost (${reason}); reconnecting…`);
+      // The server closed this socket on purpose (e.g. it was a slow consumer): the client
+      // does not retry by itself in that case, but the page should.
+      if (reason === "io server disconnect") socket.connect();
+    });
+    socket.on("connect_error", (err) => {
+      if (err?.message === "Unauthorized") {
+        hooks.onState("unauthorized", "Token refused");
+        hooks.onUnauthorized();
+        return;
+      }
+      hooks.onState("reconnecting", `Cannot reach the server (${err?.message ?? "error"}); retrying…`);
+    });
+    socket.io.on("reconnect_attempt", (attempt) => {
+      hooks.onState("reconnecting", `Reconnecting (attempt ${attempt})…`);
+    });
+    socket.on("run-event", (ev) => {
+      const c = this.current;
+      if (!c || ev?.runId !== c.runId || !(ev.seq > c.lastSeq)) return;
+      c.lastSeq = ev.seq;
+      hooks.onEvent(ev);
+    });
+  }
+
+  reportConnected() {
+    const transport = this.socket.io.engine?.transport?.name ?? "";
+    this.hooks.onState("connected", transport === "websocket" ? "Connected (WebSocket)" : `Connected (${transport || "socket"})`);
+  }
+
+  start() {
+    if (!this.socket.connected) {
+      this.hooks.onState("connecting", "Connecting…");
+      this.socket.connect();
+    }
+  }
+
+  stop() {
+    this.socket.disconnect();
+  }
+
+  /** Shows one run: leaves the previous one and replays this one from its first event. */
+  watch(runId) {
+    this.unwatch();
+    this.current = { runId, lastSeq: 0, paused: false };
+    if (this.socket.connected) this.subscribe(this.current);
+  }
+
+  unwatch() {
+    const c = this.current;
+    this.current = null;
+    if (c && !c.paused && this.socket.connected) this.socket.emit("unsubscribe", { runId: c.runId });
+  }
+
+  /** Flow control: stop taking events until resume() (the server keeps them). */
+  pause() {
+    const c = this.current;
+    if (!c || c.paused) return;
+    c.paused = true;
+    if (this.socket.connected) this.socket.emit("unsubscribe", { runId: c.runId });
+  }
+
+  resume() {
+    const c = this.current;
+    if (!c || !c.paused) return;
+    c.paused = false;
+    if (this.socket.connected) this.subscribe(c);
+  }
+
+  get lastSeq() {
+    return this.current?.lastSeq ?? 0;
+  }
+
+  subscribe(c) {
+    // Only while connected: an emit made offline would be buffered and sent on reconnect,
+    // next to the subscribe that the "connect" handler sends.
+    this.socket.emit("subscribe", { runId: c.runId, since: c.lastSeq }, (ack) => {
+      if (this.current === c) this.hooks.onAck(c.runId, ack ?? {});
+    });
+  }
+}

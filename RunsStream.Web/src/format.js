@@ -1,0 +1,53 @@
+// Small presentation helpers shared by the runs list and the run header.
+
+export const TERMINAL_STATUSES = new Set(["succeeded", "failed", "cancelled"]);
+export const isFinished = (status) => TERMINAL_STATUSES.has(status);
+export const isCancellable = (status) => status === "queued" || status === "running";
+
+/** Milliseconds the run has been running (so far), or null before it started. */
+export function durationMs(run, now = Date.now()) {
+  if (!run?.startedAt) return null;
+  const end = run.finishedAt ? Date.parse(run.finishedAt) : now;
+  return Math.max(0, end - Date.parse(run.startedAt));
+}
+
+export function formatDuration(ms) {
+  if (ms == null) return "";
+  if (ms < 1000) return `${ms} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.floor(s % 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export function formatTime(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const today = new Date();
+  const sameDay = d.toDateString() === today.toDateString();
+  return sameDay ? d.toLocaleTimeString() : d.toLocaleString();
+}
+
+/** "exit 0 · 1.2 s": what the list and the header show after the badge. */
+export function describeRun(run, now = Date.now()) {
+  const parts = [];
+  if (run.exitCode != null) parts.push(`exit ${run.exitCode}`);
+  const d = durationMs(run, now);
+  if (d != null) parts.push(formatDuration(d));
+  if (run.reason && run.status !== "succeeded") parts.push(run.reason);
+  return parts.join(" · ");
+}
+
+export function setBadge(element, status) {
+  const s = status ?? "unknown";
+  element.textContent = s;
+  element.className = `badge badge-${s}`;
+  element.hidden = false;
+}
