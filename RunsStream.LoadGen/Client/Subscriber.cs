@@ -47,7 +47,6 @@ internal sealed class Subscriber
 
     /// <summary>Latency parsing carried across events: the digits of a line not yet ended.</summary>
     internal long PartialLineMicros;
-    internal bool InLine;
 
     public void OnEvent(long seq, bool isStatus, long dataBytes, string? status)
     {

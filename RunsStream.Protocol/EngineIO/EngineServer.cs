@@ -147,7 +147,7 @@ public sealed partial class EngineServer : IAsyncDisposable
         }
 
         var stream = await AcceptWebSocketAsync(context);
-        var webSocket = new WebSocketTransport(stream, session);
+        var webSocket = new WebSocketTransport(stream, session, context.Abort);
         _sessions[session.Id] = session;
         webSocket.SendControl(openFrame.WebSocketFrame);
         session.Attach(_handlerFactory(session));
@@ -159,7 +159,7 @@ public sealed partial class EngineServer : IAsyncDisposable
     private async Task ProbeAsync(HttpContext context, EngineSession session)
     {
         var stream = await AcceptWebSocketAsync(context);
-        var probe = new WebSocketTransport(stream, session);
+        var probe = new WebSocketTransport(stream, session, context.Abort);
         if (!session.TryBeginProbe(probe))
         {
             // As the reference server: the handshake succeeds, then the socket is closed at once.

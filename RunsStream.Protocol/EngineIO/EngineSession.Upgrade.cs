@@ -106,5 +106,9 @@ public sealed partial class EngineSession
             _probe = null;
             _upgrading = false;
         }
+        if (WebSocket is null)
+        {
+            Polling?.CancelRelease();
+        }
     }
 }

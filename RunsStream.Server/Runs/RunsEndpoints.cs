@@ -157,6 +157,17 @@ public static class RunsEndpoints
         context.Response.ContentType = "text/plain; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        context.Response.Headers.AcceptRanges = "bytes";
+        if (query.TryGetValue("download", out var download) && download.ToString() is "true" or "1")
+        {
+            var suffix = only is { } s ? "." + s.ToWire() : "";
+            context.Response.Headers.ContentDisposition = $"attachment; filename=\"{runId}{suffix}.log\"";
+        }
+        if (context.Request.Headers.Range.Count > 0 && !follow)
+        {
+            await LogRange.WriteAsync(context, runs, run, only);
+            return;
+        }
         var abort = context.RequestAborted;
         long after = 0;
         try

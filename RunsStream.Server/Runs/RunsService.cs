@@ -91,6 +91,12 @@ public sealed partial class RunsService : IAsyncDisposable
         await _store.FlushAsync(cancellationToken);
     }
 
+    /// <summary>Makes every queued store write durable (a read of the store then sees it).</summary>
+    public Task FlushStoreAsync(CancellationToken cancellationToken = default) => _store.FlushAsync(cancellationToken);
+
+    /// <summary>The output bytes [<paramref name="from"/>, <paramref name="to"/>) of a run, as stored.</summary>
+    public IEnumerable<OutputChunk> ReadOutput(string runId, RunEventType? stream, long from, long to) => _store.ReadOutput(runId, stream, from, to);
+
     /// <summary>Retention: deletes finished runs created before <paramref name="cutoff"/>.</summary>
     public int DeleteFinishedBefore(DateTimeOffset cutoff)
     {

@@ -23,6 +23,9 @@ internal sealed class PollingTransport(EngineSession session)
         session.Queue.Signal();
     }
 
+    /// <summary>The upgrade did not happen: polls are held again.</summary>
+    public void CancelRelease() => _releaseRequested = false;
+
     public async Task HandleGetAsync(HttpContext context)
     {
         if (Interlocked.Exchange(ref _getInProgress, 1) == 1)
@@ -79,7 +82,7 @@ internal sealed class PollingTransport(EngineSession session)
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {
-                session.OnTransportClosed(this, "poll connection closed prematurely");
+                session.OnTransportClosed(this, "transport error"); // the client abandoned its poll
                 return;
             }
         }

@@ -20,6 +20,7 @@ internal sealed class WebSocketTransport
 
     private readonly Stream _stream;
     private readonly EngineSession _session;
+    private readonly Action _abort;
     private readonly PipeReader _reader;
     private readonly ConcurrentQueue<ReadOnlyMemory<byte>> _control = new();
     private readonly object _signalLock = new();
@@ -28,11 +29,14 @@ internal sealed class WebSocketTransport
     private volatile bool _drainThenClose;
     private volatile bool _closeQueued;
     private int _closed;
+    private int _finished;
 
-    public WebSocketTransport(Stream stream, EngineSession session)
+    /// <param name="abort">Tears the connection down when the peer does not let a close complete.</param>
+    public WebSocketTransport(Stream stream, EngineSession session, Action abort)
     {
         _stream = stream;
         _session = session;
+        _abort = abort;
         _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, minimumReadSize: 4096));
     }
 
@@ -68,6 +72,15 @@ internal sealed class WebSocketTransport
         }
         _closeQueued = true;
         SendControl(WebSocketFrameWriter.CreateCloseFrame(code, reason));
+        // A client that does not read would keep the writer blocked and the connection open:
+        // if the close has not completed in time, abort the connection.
+        _ = Task.Delay(CloseHandshakeTimeout * 2).ContinueWith(_ =>
+        {
+            if (Volatile.Read(ref _finished) == 0)
+            {
+                _abort();
+            }
+        }, TaskScheduler.Default);
     }
 
     public async Task RunAsync()
@@ -78,6 +91,7 @@ internal sealed class WebSocketTransport
         _session.OnTransportClosed(this, readerReason);
         await writer;
         await _reader.CompleteAsync();
+        Volatile.Write(ref _finished, 1);
     }
 
     private async Task<string> ReadLoopAsync()
