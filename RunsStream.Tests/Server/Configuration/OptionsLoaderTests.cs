@@ -45,6 +45,14 @@ public sealed class OptionsLoaderTests
         Assert.That(options.MaxConcurrentRuns, Is.EqualTo(2));
     }
 
+    [Test]
+    public void Retention_defaults_to_30_days_and_0_keeps_runs_forever()
+    {
+        Assert.That(Load().RunRetention, Is.EqualTo(TimeSpan.FromDays(30)));
+        Assert.That(Load(("RUN_RETENTION", "0")).RunRetention, Is.Null);
+        Assert.That(Load(("RUN_RETENTION", "7d")).RunRetention, Is.EqualTo(TimeSpan.FromDays(7)));
+    }
+
     [TestCase("PORT", "http")]
     [TestCase("PORT", "70000")]
     [TestCase("MAX_CONCURRENT_RUNS", "0")]

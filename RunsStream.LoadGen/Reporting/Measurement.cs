@@ -1,0 +1,26 @@
+namespace RunsStream.LoadGen.Reporting;
+
+/// <summary>
+/// One scenario variant measured on one server: the scenario's own figures (by name, with
+/// their unit in the name) plus what every scenario reports.
+/// </summary>
+internal sealed record Measurement(string Scenario, string Variant, string Server)
+{
+    /// <summary>The server's RSS when the measured part began.</summary>
+    public double RssStartMB { get; set; }
+
+    /// <summary>The server's peak RSS during the measured part (VmHWM after a reset).</summary>
+    public double PeakRssMB { get; set; }
+
+    public double ServerCpuSeconds { get; set; }
+
+    /// <summary>The load generator's own CPU over the same interval.</summary>
+    public double ClientCpuSeconds { get; set; }
+
+    public double WallSeconds { get; set; }
+
+    /// <summary>"ok" when every subscriber got every byte, consecutive seqs and the terminal status.</summary>
+    public string Complete { get; set; } = "ok";
+
+    public Dictionary<string, double> Figures { get; init; } = new();
+}

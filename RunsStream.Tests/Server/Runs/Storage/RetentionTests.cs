@@ -1,0 +1,38 @@
+using System.Net;
+using System.Text.Json;
+using RunsStream.Tests.Support;
+
+namespace RunsStream.Tests.Server.Runs.Storage;
+
+/// <summary>RUN_RETENTION: expired runs are deleted and their endpoints answer 410 Gone.</summary>
+[TestFixture]
+public sealed class RetentionTests
+{
+    [Test]
+    public async Task An_expired_run_is_deleted_and_answers_410_while_running_ones_stay()
+    {
+        await using var server = await RunsServerHost.StartAsync(o => o with { RunRetention = TimeSpan.FromSeconds(1) });
+        var expired = await server.StartRunAsync("echo short-lived");
+        await server.WaitForTerminalAsync(expired);
+        var running = await server.StartRunAsync("sleep 600");
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        HttpResponseMessage response;
+        while ((response = await server.Http.GetAsync($"/runs/{expired}")).StatusCode != HttpStatusCode.Gone)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the run was never deleted");
+            await Task.Delay(50);
+        }
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.That(error.GetProperty("code").GetString(), Is.EqualTo("gone"));
+        Assert.That((await server.Http.GetAsync($"/runs/{expired}/log")).StatusCode, Is.EqualTo(HttpStatusCode.Gone));
+        Assert.That((await server.Http.PostAsync($"/runs/{expired}/cancel", null)).StatusCode, Is.EqualTo(HttpStatusCode.Gone));
+        var list = JsonDocument.Parse(await server.Http.GetStringAsync("/runs")).RootElement;
+        Assert.That(list.EnumerateArray().Select(r => r.GetProperty("runId").GetString()), Does.Not.Contain(expired));
+
+        var stillThere = await server.GetRunAsync(running);
+        Assert.That(stillThere.GetProperty("status").GetString(), Is.EqualTo("running"));
+        await server.SendAsync(HttpMethod.Post, $"/runs/{running}/cancel");
+        await server.WaitForTerminalAsync(running);
+    }
+}

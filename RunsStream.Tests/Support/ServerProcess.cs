@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
+
+namespace RunsStream.Tests.Support;
+
+/// <summary>
+/// The real server as its own process (as scripts/run starts it), for what an in-process host
+/// cannot show: kill -9, restart on the same data, the process's memory. Stopped by its pid.
+/// </summary>
+public sealed partial class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ServerProcess(Process process, string url)
+    {
+        _process = process;
+        Url = url;
+        Http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(120) };
+        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RunsServerHost.Token);
+    }
+
+    public string Url { get; }
+
+    public int Pid => _process.Id;
+
+    public HttpClient Http { get; }
+
+    [GeneratedRegex(@"RunsStream listening on (http://\S+)")]
+    private static partial Regex ListeningLine();
+
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "RunsStream.Server.dll");
+        var startInfo = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        startInfo.ArgumentList.Add(dll);
+        startInfo.Environment["WS_AUTH_TOKEN"] = RunsServerHost.Token;
+        startInfo.Environment["HOST"] = "127.0.0.1";
+        startInfo.Environment["PORT"] = "0";
+        startInfo.Environment["DATA_DIR"] = dataDirectory;
+        startInfo.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[key] = value;
+        }
+
+        var process = Process.Start(startInfo) ?? throw new InvalidOperationException("the server did not start");
+        var listening = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && ListeningLine().Match(line) is { Success: true } match)
+            {
+                listening.TrySetResult(match.Groups[1].Value);
+            }
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            var url = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            return new ServerProcess(process, url);
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+    }
+
+    /// <summary>kill -9: no chance to flush anything.</summary>
+    public async Task CrashAsync()
+    {
+        process_kill(Pid, 9);
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>SIGTERM, as a service manager stops it; waits for a clean exit.</summary>
+    public async Task<int> StopAsync()
+    {
+        process_kill(Pid, 15);
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return _process.ExitCode;
+    }
+
+    /// <summary>Resident memory now (VmRSS), in bytes.</summary>
+    public long ResidentBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:"))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+            }
+        }
+        return 0;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int process_kill(int pid, int signal);
+
+    /// <summary>Kills a process group left behind (a run's processes after a crash of the server).</summary>
+    public static void KillGroup(int pgid)
+    {
+        if (pgid > 1)
+        {
+            process_kill(-pgid, 9);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        _process.Dispose();
+    }
+}
