@@ -25,10 +25,10 @@ internal sealed class ScenarioContext(ServerUnderTest server, BenchConfig config
     {
         UseProxy = false,
         MaxConnectionsPerServer = int.MaxValue,
-        PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+        PooledConnectionLifetime = System.Threading.Timeout.InfiniteTimeSpan,
         AutomaticDecompression = DecompressionMethods.None,
     })
-    { Timeout = TimeSpan.FromSeconds(120) };
+    { Timeout = TimeSpan.FromSeconds(300) };
 
     public RunsRest Rest => new(Http, server.Url, config.Token);
 

@@ -24,7 +24,9 @@ internal sealed class RunLog
     private readonly List<RunEvent> _window = new();
     private readonly LinkedList<Segment> _tail = new();
     private int _windowStart;
+    private int _persistIndex;
     private long _windowBytes;
+    private long _unpersistedBytes;
     private long _persistedSeq;
     private long _headBytes;
     private bool _headFull;
@@ -45,11 +47,15 @@ internal sealed class RunLog
 
     public long PersistedSeq => _persistedSeq;
 
+    /// <summary>Data of events not yet durable (what the store's writer still has to do for this run).</summary>
+    public long UnpersistedBytes => _unpersistedBytes;
+
     /// <summary>Adds an event whose data starts at <paramref name="offset"/> of the output; returns a newly dropped range, if any.</summary>
     public (long From, long To)? Append(RunEvent e, long offset)
     {
         _window.Add(e);
         _windowBytes += e.DataBytes;
+        _unpersistedBytes += e.DataBytes;
 
         if (!_headFull && _headBytes < _headCap)
         {
@@ -87,6 +93,10 @@ internal sealed class RunLog
     public void OnPersisted(long seq, bool finished)
     {
         _persistedSeq = Math.Max(_persistedSeq, seq);
+        while (_persistIndex < _window.Count && _window[_persistIndex].Seq <= _persistedSeq)
+        {
+            _unpersistedBytes -= _window[_persistIndex++].DataBytes;
+        }
         var keep = finished ? 0 : WindowBytes;
         while (_windowStart < _window.Count)
         {
@@ -101,6 +111,7 @@ internal sealed class RunLog
         if (_windowStart > 1024 && _windowStart > _window.Count / 2)
         {
             _window.RemoveRange(0, _windowStart);
+            _persistIndex -= _windowStart;
             _windowStart = 0;
         }
     }

@@ -24,6 +24,8 @@ internal sealed class RunOutputSink(RunState run, TimeProvider time) : IRunOutpu
         }
     }
 
+    public ValueTask WaitForCapacityAsync() => run.WaitForStoreAsync();
+
     /// <summary>Called once `running` is appended: releases what was held.</summary>
     public void Open()
     {

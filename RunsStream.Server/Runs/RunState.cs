@@ -173,9 +173,35 @@ public sealed class RunState : IPersistenceListener
 
     void IPersistenceListener.OnPersisted(long seq)
     {
+        TaskCompletionSource? caughtUp = null;
         lock (_lock)
         {
             _log.OnPersisted(seq, IsFinished);
+            if (_storeCaughtUp is { } waiter && _log.UnpersistedBytes <= MaxUnpersistedBytes / 2)
+            {
+                caughtUp = waiter;
+                _storeCaughtUp = null;
+            }
+        }
+        caughtUp?.TrySetResult();
+    }
+
+    /// <summary>Output a run may have waiting for the store before its pipes are paused.</summary>
+    public const long MaxUnpersistedBytes = 32L * 1024 * 1024;
+
+    private TaskCompletionSource? _storeCaughtUp;
+
+    /// <summary>Flow control for the output pump: completes at once unless the store is far behind.</summary>
+    internal ValueTask WaitForStoreAsync()
+    {
+        lock (_lock)
+        {
+            if (_log.UnpersistedBytes <= MaxUnpersistedBytes)
+            {
+                return ValueTask.CompletedTask;
+            }
+            _storeCaughtUp ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return new ValueTask(_storeCaughtUp.Task);
         }
     }
 

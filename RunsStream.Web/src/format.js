@@ -32,7 +32,8 @@ export function formatTime(iso) {
   const d = new Date(iso);
   const today = new Date();
   const sameDay = d.toDateString() === today.toDateString();
-  return sameDay ? d.toLocaleTimeString() : d.toLocaleString();
+  const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  return sameDay ? time : `${d.toLocaleDateString()} ${time}`;
 }
 
 /** "exit 0 · 1.2 s": what the list and the header show after the badge. */
@@ -41,7 +42,8 @@ export function describeRun(run, now = Date.now()) {
   if (run.exitCode != null) parts.push(`exit ${run.exitCode}`);
   const d = durationMs(run, now);
   if (d != null) parts.push(formatDuration(d));
-  if (run.reason && run.status !== "succeeded") parts.push(run.reason);
+  // "Process exited with code 3" says no more than "exit 3"; other reasons do.
+  if (run.reason && run.status !== "succeeded" && !/^process exited with code/i.test(run.reason)) parts.push(run.reason);
   return parts.join(" · ");
 }
 

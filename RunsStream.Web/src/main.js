@@ -220,6 +220,7 @@ function renderHeader() {
   const run = selected ? runs.get(selected.runId) : null;
   const has = Boolean(selected);
   $("run-command").textContent = has ? (run?.command ?? selected.runId) : "No run selected";
+  $("run-command").title = has ? (run?.command ?? "") : "";
   if (run) setBadge($("run-badge"), run.status);
   else $("run-badge").hidden = true;
   const details = run ? [describeRun(run), run.workspaceId ? `workspace ${run.workspaceId}` : "", run.runId] : [];

@@ -16,4 +16,11 @@ public interface IRunOutputSink
     /// Never empty; never splits a multi-byte character; invalid UTF-8 appears as U+FFFD.
     /// </param>
     void OnOutput(OutputStream stream, string text);
+
+    /// <summary>
+    /// Awaited by each pipe reader before it reads more: flow control for a sink whose
+    /// consumer (the store) has fallen far behind. While it is pending the process blocks on
+    /// its full pipe instead of the server buffering without bound.
+    /// </summary>
+    ValueTask WaitForCapacityAsync() => ValueTask.CompletedTask;
 }

@@ -29,8 +29,10 @@ internal sealed class OutputPump
     private readonly char[] _chars;
     private long _totalBytes;
 
+    private readonly Func<ValueTask> _capacity;
+
     public OutputPump(
-        Stream source, OutputStream stream, OutputCoalescer coalescer, int maxChunkBytes, ILogger logger, int processId)
+        Stream source, OutputStream stream, OutputCoalescer coalescer, int maxChunkBytes, ILogger logger, int processId, Func<ValueTask>? capacity = null)
     {
         _reader = PipeReader.Create(source, new StreamPipeReaderOptions(bufferSize: ReadBufferBytes, leaveOpen: false));
         _stream = stream;
@@ -40,6 +42,7 @@ internal sealed class OutputPump
         // Decoding at most MaxChunkBytes at a time lets the coalescer keep every event within it.
         _sliceBytes = Math.Min(maxChunkBytes, ReadBufferBytes);
         _chars = new char[_sliceBytes + DecoderCarryChars];
+        _capacity = capacity ?? (static () => ValueTask.CompletedTask);
     }
 
     /// <summary>Raw bytes read so far; final once <see cref="RunAsync"/> has completed.</summary>
@@ -52,6 +55,7 @@ internal sealed class OutputPump
         {
             while (true)
             {
+                await _capacity().ConfigureAwait(false);
                 ReadResult result = await _reader.ReadAsync().ConfigureAwait(false);
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 try

@@ -45,9 +45,9 @@ public sealed partial class RunProcess : IAsyncDisposable
         ProcessId = process.Id;
         _coalescer = new OutputCoalescer(sink, coalescing, time, logger, ProcessId);
         _stdout = new OutputPump(
-            process.StandardOutput.BaseStream, OutputStream.Stdout, _coalescer, coalescing.MaxChunkBytes, logger, ProcessId);
+            process.StandardOutput.BaseStream, OutputStream.Stdout, _coalescer, coalescing.MaxChunkBytes, logger, ProcessId, sink.WaitForCapacityAsync);
         _stderr = new OutputPump(
-            process.StandardError.BaseStream, OutputStream.Stderr, _coalescer, coalescing.MaxChunkBytes, logger, ProcessId);
+            process.StandardError.BaseStream, OutputStream.Stderr, _coalescer, coalescing.MaxChunkBytes, logger, ProcessId, sink.WaitForCapacityAsync);
         // Task.Run: output already in the pipe must not reach the sink on the caller's stack,
         // inside Start.
         Task stdoutPump = Task.Run(_stdout.RunAsync);

@@ -1,0 +1,93 @@
+using RunsStream.LoadGen;
+using RunsStream.LoadGen.Reporting;
+using RunsStream.LoadGen.Scenarios;
+using RunsStream.LoadGen.Servers;
+
+// The load generator of scripts/bench. For each scenario it starts RunsStream, measures it,
+// stops it, then does the same with the Node.js reference server (bench/server.js), and at the
+// end prints one table and writes it to bench/results/.
+//
+//   RunsStream.LoadGen --root <repo> [--quick] [--only 1,3] [--servers ours,node]
+//                      [--out <dir>] [--micro-report <markdown file>]
+
+var root = Arg("--root") ?? Directory.GetCurrentDirectory();
+var quick = args.Contains("--quick");
+var only = Arg("--only")?.Split(',').Select(int.Parse).ToHashSet();
+var servers = (Arg("--servers") ?? "ours,node").Split(',').Select(s => s == "node" ? ServerKind.Node : ServerKind.Ours).ToArray();
+var outDir = Arg("--out") ?? Path.Combine(root, "bench", "results");
+var microFile = Arg("--micro-report");
+var workDir = Directory.CreateTempSubdirectory("runsstream-bench-").FullName;
+var config = quick ? BenchConfig.Quick(root, workDir) : BenchConfig.Full(root, workDir);
+var started = DateTimeOffset.UtcNow;
+
+bool Selected(int scenario) => only is null || only.Contains(scenario);
+
+var measurements = new List<Measurement>();
+async Task Measure(int scenario, string label, Func<ServerKind, Task<Measurement>> run)
+{
+    if (!Selected(scenario))
+    {
+        return;
+    }
+    foreach (var kind in servers)
+    {
+        Console.Error.Write($"bench: {label} on {kind.Name} ... ");
+        var t = DateTime.UtcNow;
+        try
+        {
+            var m = await run(kind);
+            measurements.Add(m);
+            Console.Error.WriteLine($"{(DateTime.UtcNow - t).TotalSeconds:0.0} s, {m.Complete}");
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine($"failed: {ex.Message}");
+            measurements.Add(new Measurement(label.Split(':')[0], label.Split(": ")[^1], kind.Name) { Complete = "failed: " + ex.Message });
+        }
+    }
+}
+
+Console.Error.WriteLine($"bench: {config.Mode} run, logs in {workDir}");
+foreach (var (subscribers, bytes) in config.FanOut)
+{
+    await Measure(1, $"{FanOutScenario.Name}: {subscribers} x {Format.Bytes(bytes)}", kind => FanOutScenario.RunAsync(kind, config, subscribers, bytes));
+}
+foreach (var subscribers in config.LatencySubscribers)
+{
+    await Measure(2, $"{LatencyScenario.Name}: {subscribers} subscribers", kind => LatencyScenario.RunAsync(kind, config, subscribers));
+}
+await Measure(3, $"{IdleScenario.Name}: {config.IdleConnections} connections", kind => IdleScenario.RunAsync(kind, config));
+await Measure(4, $"{LateJoinScenario.Name}: {config.LateJoinSubscribers} subscribers", kind => LateJoinScenario.RunAsync(kind, config));
+await Measure(5, $"{StalledScenario.Name}: {config.StalledReaders} readers", kind => StalledScenario.RunAsync(kind, config));
+await Measure(6, $"{PollingScenario.Name}: {config.PollingSubscribers} subscribers", kind => PollingScenario.RunAsync(kind, config));
+
+var micro = microFile is not null && File.Exists(microFile) ? File.ReadAllText(microFile) : null;
+var report = new ResultsReport(measurements, config.Mode, started);
+var markdown = report.Markdown(micro);
+Console.WriteLine();
+Console.WriteLine(markdown);
+
+Directory.CreateDirectory(outDir);
+var stem = started.ToString("yyyy-MM-dd-HHmm") + (quick ? "-quick" : "");
+File.WriteAllText(Path.Combine(outDir, stem + ".md"), markdown);
+File.WriteAllText(Path.Combine(outDir, stem + ".json"), report.Json(micro));
+File.WriteAllText(Path.Combine(outDir, quick ? "latest-quick.md" : "latest.md"), markdown);
+if (!quick && only is null)
+{
+    ReadmeTable.Update(Path.Combine(root, "bench", "README.md"), markdown);
+}
+Console.Error.WriteLine($"bench: wrote {Path.Combine(outDir, stem)}.md and .json");
+try
+{
+    Directory.Delete(workDir, recursive: true);
+}
+catch (IOException)
+{
+}
+return measurements.All(m => m.Complete == "ok") ? 0 : 1;
+
+string? Arg(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
