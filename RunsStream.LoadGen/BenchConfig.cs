@@ -38,6 +38,9 @@ internal sealed record BenchConfig
 
     public required long PollingBytes { get; init; }
 
+    /// <summary>How often the short scenarios (fan-out, late join, stalled, polling) repeat on one server.</summary>
+    public int Repeats { get; init; } = 3;
+
     /// <summary>How long one scenario may take before its subscribers count as failed.</summary>
     public TimeSpan ScenarioTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
@@ -78,5 +81,6 @@ internal sealed record BenchConfig
         PollingSubscribers = 10,
         PollingBytes = 256 * 1024,
         ScenarioTimeout = TimeSpan.FromSeconds(60),
+        Repeats = 1,
     };
 }

@@ -33,7 +33,9 @@ public static class RunsStreamApp
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new TokenValidator(options.AuthToken));
-        builder.Services.AddSingleton<IRunStore>(sp => new SqliteRunStore(options.DataDirectory, sp.GetRequiredService<ILogger<SqliteRunStore>>()));
+        builder.Services.AddSingleton<IRunStore>(sp => options.Store == "memory"
+            ? new InMemoryRunStore()
+            : new SqliteRunStore(options.DataDirectory, sp.GetRequiredService<ILogger<SqliteRunStore>>()));
         builder.Services.AddSingleton<RunsService>();
         builder.Services.AddSingleton<RunsSocketHandlers>();
         builder.Services.AddHostedService<RunsLifetime>();

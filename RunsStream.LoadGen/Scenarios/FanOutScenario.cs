@@ -7,7 +7,8 @@ namespace RunsStream.LoadGen.Scenarios;
 /// <summary>
 /// Scenario 1: one run writing as fast as it can to N WebSocket subscribers. All subscribe
 /// before the run's output starts (it waits on a gate); measured from the gate to the last
-/// subscriber's terminal status.
+/// subscriber's terminal status. Repeated on the same server; a fresh run and fresh
+/// connections each time.
 /// </summary>
 internal static class FanOutScenario
 {
@@ -19,31 +20,34 @@ internal static class FanOutScenario
         await using var context = new ScenarioContext(server, config);
         await Warmup.RunAsync(context);
 
-        var gate = Gate.Create(config.WorkDir);
-        var runId = await context.Rest.StartAsync(Commands.Gated(gate, Commands.FastWriter(bytes)));
-        var connections = await context.ConnectAsync(subscribers, i => new Subscriber(i));
-        await ScenarioContext.SubscribeAllAsync(connections, runId);
-        await Task.Delay(200);
+        var reps = new List<Repetition>();
+        for (var rep = 0; rep < config.Repeats; rep++)
+        {
+            var gate = Gate.Create(config.WorkDir);
+            var runId = await context.Rest.StartAsync(Commands.Gated(gate, Commands.FastWriter(bytes)));
+            var connections = await context.ConnectAsync(subscribers, i => new Subscriber(i));
+            await ScenarioContext.SubscribeAllAsync(connections, runId);
+            await Task.Delay(200);
 
-        var rssStart = server.Stats.RssBytes();
-        server.Stats.ResetPeak();
-        var window = context.BeginWindow();
-        await gate.OpenAsync();
-        var subs = connections.Select(c => c.Subscriber).ToArray();
-        await context.WaitDoneAsync(subs);
-        window.End();
+            var rssStart = server.Stats.RssBytes();
+            server.Stats.ResetPeak();
+            var window = context.BeginWindow();
+            await gate.OpenAsync();
+            var subs = connections.Select(c => c.Subscriber).ToArray();
+            await context.WaitDoneAsync(subs);
+            window.End();
+            reps.Add(new Repetition(
+                subs.Max(s => window.SecondsTo(s.DoneAt)), window.ServerCpu, window.ClientCpu,
+                rssStart / (double)BenchConfig.MB, server.Stats.PeakBytes() / (double)BenchConfig.MB,
+                ScenarioContext.Verify(subs, bytes)));
+            await context.CloseAsync(connections);
+        }
 
-        var m = context.NewMeasurement(Name, $"{subscribers} x {Format.Bytes(bytes)}", rssStart);
-        var seconds = subs.Max(s => window.SecondsTo(s.DoneAt));
+        var m = Repetitions.Summarize(context.NewMeasurement(Name, $"{subscribers} x {Format.Bytes(bytes)}", 0), reps);
         var deliveredMB = (double)subscribers * bytes / BenchConfig.MB;
-        m.Complete = ScenarioContext.Verify(subs, bytes);
-        m.WallSeconds = seconds;
-        m.ServerCpuSeconds = window.ServerCpu;
-        m.ClientCpuSeconds = window.ClientCpu;
-        m.PeakRssMB = server.Stats.PeakBytes() / (double)BenchConfig.MB;
-        m.Figures["time to done (s)"] = seconds;
-        m.Figures["aggregate MB/s"] = deliveredMB / seconds;
-        m.Figures["server CPU s per delivered MB"] = window.ServerCpu / deliveredMB;
+        m.Figures["time to done (s)"] = m.WallSeconds;
+        m.Figures["aggregate MB/s"] = deliveredMB / m.WallSeconds;
+        m.Figures["server CPU s per delivered MB"] = m.ServerCpuSeconds / deliveredMB;
         return m;
     }
 }

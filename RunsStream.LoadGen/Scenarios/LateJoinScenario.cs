@@ -7,7 +7,8 @@ namespace RunsStream.LoadGen.Scenarios;
 /// <summary>
 /// Scenario 4: a run has finished with a large log; N connected subscribers then subscribe at
 /// once from seq 0. Measured from the subscribe packets to the last terminal status, with the
-/// server's RSS growth over its RSS after the run (the backlog is already retained then).
+/// server's peak RSS growth over its RSS after the run (the backlog is already retained then).
+/// Repeated, each time with a new finished run and new subscribers.
 /// </summary>
 internal static class LateJoinScenario
 {
@@ -21,33 +22,37 @@ internal static class LateJoinScenario
         await using var context = new ScenarioContext(server, config);
         await Warmup.RunAsync(context);
 
-        var runId = await context.Rest.StartAsync(Commands.FastWriter(bytes));
-        await context.Rest.WaitFinishedAsync(runId, TimeSpan.FromSeconds(60));
-        var connections = await context.ConnectAsync(count, i => new Subscriber(i));
-        await Task.Delay(1000);
-
-        var rssStart = server.Stats.RssBytes();
-        server.Stats.ResetPeak();
-        var window = context.BeginWindow();
-        foreach (var connection in connections)
+        var reps = new List<Repetition>();
+        for (var rep = 0; rep < config.Repeats; rep++)
         {
-            connection.Subscribe(runId, 0);
-        }
-        var subs = connections.Select(c => c.Subscriber).ToArray();
-        await context.WaitDoneAsync(subs);
-        window.End();
+            var runId = await context.Rest.StartAsync(Commands.FastWriter(bytes));
+            await context.Rest.WaitFinishedAsync(runId, TimeSpan.FromSeconds(60));
+            var connections = await context.ConnectAsync(count, i => new Subscriber(i));
+            await Task.Delay(1000);
 
-        var m = context.NewMeasurement(Name, $"{count} subs join a finished {Format.Bytes(bytes)} run", rssStart);
-        var seconds = subs.Max(s => window.SecondsTo(s.DoneAt));
-        m.Complete = ScenarioContext.Verify(subs, bytes);
-        m.WallSeconds = seconds;
-        m.ServerCpuSeconds = window.ServerCpu;
-        m.ClientCpuSeconds = window.ClientCpu;
-        m.PeakRssMB = server.Stats.PeakBytes() / (double)BenchConfig.MB;
-        m.Figures["time until all have it (s)"] = seconds;
-        m.Figures["aggregate MB/s"] = (double)count * bytes / BenchConfig.MB / seconds;
-        m.Figures["peak RSS growth (MB)"] = m.PeakRssMB - m.RssStartMB;
-        m.Figures["peak RSS growth / backlog"] = (m.PeakRssMB - m.RssStartMB) * BenchConfig.MB / bytes;
+            var rssStart = server.Stats.RssBytes();
+            server.Stats.ResetPeak();
+            var window = context.BeginWindow();
+            foreach (var connection in connections)
+            {
+                connection.Subscribe(runId, 0);
+            }
+            var subs = connections.Select(c => c.Subscriber).ToArray();
+            await context.WaitDoneAsync(subs);
+            window.End();
+            reps.Add(new Repetition(
+                subs.Max(s => window.SecondsTo(s.DoneAt)), window.ServerCpu, window.ClientCpu,
+                rssStart / (double)BenchConfig.MB, server.Stats.PeakBytes() / (double)BenchConfig.MB,
+                ScenarioContext.Verify(subs, bytes)));
+            await context.CloseAsync(connections);
+        }
+
+        var m = Repetitions.Summarize(context.NewMeasurement(Name, $"{count} subs join a finished {Format.Bytes(bytes)} run", 0), reps);
+        var growth = Repetitions.MaxGrowthMB(reps);
+        m.Figures["time until all have it (s)"] = m.WallSeconds;
+        m.Figures["aggregate MB/s"] = (double)count * bytes / BenchConfig.MB / m.WallSeconds;
+        m.Figures["peak RSS growth (MB)"] = growth;
+        m.Figures["peak RSS growth / backlog"] = growth * BenchConfig.MB / bytes;
         return m;
     }
 }

@@ -15,7 +15,7 @@ internal sealed class ScenarioContext(ServerUnderTest server, BenchConfig config
 {
     private readonly List<WsConnection> _connections = new();
     private readonly List<Task> _receivers = new();
-    private readonly CancellationTokenSource _timeout = new(config.ScenarioTimeout);
+    private readonly CancellationTokenSource _timeout = new(config.ScenarioTimeout * 5);
 
     public ServerUnderTest Server => server;
 
@@ -69,7 +69,7 @@ internal sealed class ScenarioContext(ServerUnderTest server, BenchConfig config
     public async Task WaitDoneAsync(IEnumerable<Subscriber> subscribers)
     {
         var all = Task.WhenAll(subscribers.Select(s => s.Done));
-        await Task.WhenAny(all, Task.Delay(System.Threading.Timeout.Infinite, Timeout));
+        await Task.WhenAny(all, Task.Delay(config.ScenarioTimeout, Timeout));
         if (!all.IsCompleted)
         {
             foreach (var s in subscribers.Where(s => !s.Done.IsCompleted))
@@ -93,6 +93,21 @@ internal sealed class ScenarioContext(ServerUnderTest server, BenchConfig config
     /// <summary>The first part of every measurement: the server's RSS at the start and its peak since <see cref="ProcStats.ResetPeak"/>.</summary>
     public Measurement NewMeasurement(string scenario, string variant, double rssStartBytes) =>
         new(scenario, variant, server.Kind.Name) { RssStartMB = rssStartBytes / BenchConfig.MB };
+
+    /// <summary>Closes connections a repetition is done with (their server side is then freed too).</summary>
+    public async Task CloseAsync(IEnumerable<WsConnection> connections)
+    {
+        var set = connections.ToHashSet();
+        lock (_connections)
+        {
+            _connections.RemoveAll(set.Contains);
+        }
+        foreach (var connection in set)
+        {
+            await connection.DisposeAsync();
+        }
+        await Task.Delay(200);
+    }
 
     public async ValueTask DisposeAsync()
     {

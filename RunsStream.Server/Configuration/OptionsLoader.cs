@@ -37,6 +37,7 @@ public static class OptionsLoader
             MaxConcurrentRuns = ParseInt("MAX_CONCURRENT_RUNS", Get("MAX_CONCURRENT_RUNS"), defaults.MaxConcurrentRuns, 1, 10_000),
             RunTimeout = ParseOptionalDuration("RUN_TIMEOUT", Get("RUN_TIMEOUT")),
             CancelGrace = ParseDuration("CANCEL_GRACE", Get("CANCEL_GRACE"), defaults.CancelGrace, allowZero: true),
+            Store = (Get("STORE") ?? defaults.Store).ToLowerInvariant(),
             DataDirectory = dataDir,
             WorkspaceRoot = Get("WORKSPACE_ROOT") ?? Path.Combine(dataDir, "workspaces"),
             MaxBodyBytes = ParseLong("MAX_BODY_BYTES", Get("MAX_BODY_BYTES"), defaults.MaxBodyBytes, 1024, 1L << 31),
@@ -48,6 +49,10 @@ public static class OptionsLoader
             MaxBufferedBytes = ParseLong("MAX_BUFFERED_BYTES", Get("MAX_BUFFERED_BYTES"), defaults.MaxBufferedBytes, 1024 * 1024, long.MaxValue),
             WebRoot = Get("WEB_ROOT"),
         };
+        if (options.Store is not ("sqlite" or "memory"))
+        {
+            throw new OptionsException($"STORE must be sqlite or memory; got \"{options.Store}\".");
+        }
         if (options.AuthToken.Length < 8)
         {
             throw new OptionsException("WS_AUTH_TOKEN must be at least 8 characters.");

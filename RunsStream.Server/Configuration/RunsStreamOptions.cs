@@ -37,6 +37,9 @@ public sealed record RunsStreamOptions
     /// <summary>CANCEL_GRACE: between SIGTERM and SIGKILL on cancel. Default 5 s.</summary>
     public TimeSpan CancelGrace { get; init; } = TimeSpan.FromSeconds(DefaultCancelGraceSeconds);
 
+    /// <summary>STORE: "sqlite" (durable, in DATA_DIR; the default) or "memory" (nothing survives a restart).</summary>
+    public string Store { get; init; } = "sqlite";
+
     /// <summary>DATA_DIR: where the server keeps its data. Default ./data.</summary>
     public string DataDirectory { get; init; } = "data";
 

@@ -59,6 +59,7 @@ public sealed class OptionsLoaderTests
     [TestCase("RUN_TIMEOUT", "soon")]
     [TestCase("CANCEL_GRACE", "-5s")]
     [TestCase("WS_AUTH_TOKEN", "short")]
+    [TestCase("STORE", "postgres")]
     [TestCase("MAX_BODY_BYTES", "12")]
     public void A_bad_value_stops_the_start_with_a_message_naming_the_setting(string key, string value)
     {
