@@ -13,6 +13,9 @@ internal sealed record BenchConfig
 
     public required string Mode { get; init; }
 
+    /// <summary>Another build of RunsStream.Server.dll to measure (e.g. to compare a change); default: the repo's Release build.</summary>
+    public string? OursDll { get; init; }
+
     public string Token { get; init; } = "bench-" + Guid.NewGuid().ToString("N");
 
     /// <summary>Fan-out: (subscribers, bytes per subscriber).</summary>

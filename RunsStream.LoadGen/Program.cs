@@ -8,7 +8,7 @@ using RunsStream.LoadGen.Servers;
 // end prints one table and writes it to bench/results/.
 //
 //   RunsStream.LoadGen --root <repo> [--quick] [--only 1,3] [--servers ours,node]
-//                      [--out <dir>] [--micro-report <markdown file>]
+//                      [--out <dir>] [--micro-report <markdown file>] [--ours-dll <RunsStream.Server.dll>]
 
 var root = Arg("--root") ?? Directory.GetCurrentDirectory();
 var quick = args.Contains("--quick");
@@ -17,14 +17,15 @@ var servers = (Arg("--servers") ?? "ours,node").Split(',').Select(s => s == "nod
 var outDir = Arg("--out") ?? Path.Combine(root, "bench", "results");
 var microFile = Arg("--micro-report");
 var workDir = Directory.CreateTempSubdirectory("runsstream-bench-").FullName;
-var config = quick ? BenchConfig.Quick(root, workDir) : BenchConfig.Full(root, workDir);
+var config = (quick ? BenchConfig.Quick(root, workDir) : BenchConfig.Full(root, workDir)) with { OursDll = Arg("--ours-dll") };
 var started = DateTimeOffset.UtcNow;
 
 bool Selected(int scenario) => only is null || only.Contains(scenario);
 
 var measurements = new List<Measurement>();
-async Task Measure(int scenario, string label, Func<ServerKind, Task<Measurement>> run)
+async Task Measure(int scenario, string name, string variant, Func<ServerKind, Task<Measurement>> run)
 {
+    var label = $"{name}: {variant}";
     if (!Selected(scenario))
     {
         return;
@@ -42,24 +43,29 @@ async Task Measure(int scenario, string label, Func<ServerKind, Task<Measurement
         catch (Exception ex)
         {
             Console.Error.WriteLine($"failed: {ex.Message}");
-            measurements.Add(new Measurement(label.Split(':')[0], label.Split(": ")[^1], kind.Name) { Complete = "failed: " + ex.Message });
+            measurements.Add(new Measurement(name, variant, kind.Name) { Complete = "failed: " + ex.Message });
         }
     }
 }
 
 Console.Error.WriteLine($"bench: {config.Mode} run, logs in {workDir}");
+if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") != "1")
+{
+    // Handling socket completions on the epoll thread halves this client's CPU per frame.
+    Console.Error.WriteLine("bench: note: DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 is not set; the load generator costs more CPU (scripts/bench sets it)");
+}
 foreach (var (subscribers, bytes) in config.FanOut)
 {
-    await Measure(1, $"{FanOutScenario.Name}: {subscribers} x {Format.Bytes(bytes)}", kind => FanOutScenario.RunAsync(kind, config, subscribers, bytes));
+    await Measure(1, FanOutScenario.Name, FanOutScenario.Variant(subscribers, bytes), kind => FanOutScenario.RunAsync(kind, config, subscribers, bytes));
 }
 foreach (var subscribers in config.LatencySubscribers)
 {
-    await Measure(2, $"{LatencyScenario.Name}: {subscribers} subscribers", kind => LatencyScenario.RunAsync(kind, config, subscribers));
+    await Measure(2, LatencyScenario.Name, LatencyScenario.Variant(config, subscribers), kind => LatencyScenario.RunAsync(kind, config, subscribers));
 }
-await Measure(3, $"{IdleScenario.Name}: {config.IdleConnections} connections", kind => IdleScenario.RunAsync(kind, config));
-await Measure(4, $"{LateJoinScenario.Name}: {config.LateJoinSubscribers} subscribers", kind => LateJoinScenario.RunAsync(kind, config));
-await Measure(5, $"{StalledScenario.Name}: {config.StalledReaders} readers", kind => StalledScenario.RunAsync(kind, config));
-await Measure(6, $"{PollingScenario.Name}: {config.PollingSubscribers} subscribers", kind => PollingScenario.RunAsync(kind, config));
+await Measure(3, IdleScenario.Name, IdleScenario.Variant(config), kind => IdleScenario.RunAsync(kind, config));
+await Measure(4, LateJoinScenario.Name, LateJoinScenario.Variant(config), kind => LateJoinScenario.RunAsync(kind, config));
+await Measure(5, StalledScenario.Name, StalledScenario.Variant(config), kind => StalledScenario.RunAsync(kind, config));
+await Measure(6, PollingScenario.Name, PollingScenario.Variant(config), kind => PollingScenario.RunAsync(kind, config));
 
 var micro = microFile is not null && File.Exists(microFile) ? File.ReadAllText(microFile) : null;
 var report = new ResultsReport(measurements, config.Mode, started);

@@ -18,6 +18,10 @@ internal static class Format
         {
             return "n/a";
         }
+        if (value == 0)
+        {
+            return "0";
+        }
         var abs = Math.Abs(value);
         var format = abs >= 100 ? "0" : abs >= 10 ? "0.0" : abs >= 1 ? "0.00" : abs >= 0.01 ? "0.000" : "0.00000";
         return value.ToString(format, CultureInfo.InvariantCulture);

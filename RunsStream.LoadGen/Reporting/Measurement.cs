@@ -23,4 +23,10 @@ internal sealed record Measurement(string Scenario, string Variant, string Serve
     public string Complete { get; set; } = "ok";
 
     public Dictionary<string, double> Figures { get; init; } = new();
+
+    /// <summary>The individual repetitions the figures summarize (empty for single-shot scenarios).</summary>
+    public List<Repetition> Repetitions { get; set; } = new();
 }
+
+/// <summary>One repetition of a scenario on the same server process.</summary>
+internal sealed record Repetition(double Seconds, double ServerCpu, double ClientCpu, double RssStartMB, double PeakRssMB, string Complete);

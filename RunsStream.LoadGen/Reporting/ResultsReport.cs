@@ -27,7 +27,7 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
             var node = measurements.FirstOrDefault(m => m.Scenario == scenario && m.Variant == variant && m.Server == "node");
             var cpu = $"{Cpu(ours, m => m.ServerCpuSeconds)} / {Cpu(node, m => m.ServerCpuSeconds)}";
             var loadGen = $"{Cpu(ours, m => m.ClientCpuSeconds)} / {Cpu(node, m => m.ClientCpuSeconds)}";
-            var figures = (ours ?? node)!.Figures.Keys.ToList();
+            var figures = (ours?.Figures.Keys ?? Enumerable.Empty<string>()).Concat(node?.Figures.Keys ?? Enumerable.Empty<string>()).Distinct().ToList();
             foreach (var figure in figures)
             {
                 double? o = ours is not null && ours.Figures.TryGetValue(figure, out var ov) ? ov : null;

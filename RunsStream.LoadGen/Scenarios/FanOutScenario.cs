@@ -14,6 +14,8 @@ internal static class FanOutScenario
 {
     public const string Name = "1. fan-out";
 
+    public static string Variant(int subscribers, long bytes) => $"{subscribers} x {Format.Bytes(bytes)}";
+
     public static async Task<Measurement> RunAsync(ServerKind kind, BenchConfig config, int subscribers, long bytes)
     {
         await using var server = await ServerUnderTest.StartAsync(kind, config, $"fanout-{subscribers}");
@@ -43,7 +45,7 @@ internal static class FanOutScenario
             await context.CloseAsync(connections);
         }
 
-        var m = Repetitions.Summarize(context.NewMeasurement(Name, $"{subscribers} x {Format.Bytes(bytes)}", 0), reps);
+        var m = Repetitions.Summarize(context.NewMeasurement(Name, Variant(subscribers, bytes), 0), reps);
         var deliveredMB = (double)subscribers * bytes / BenchConfig.MB;
         m.Figures["time to done (s)"] = m.WallSeconds;
         m.Figures["aggregate MB/s"] = deliveredMB / m.WallSeconds;

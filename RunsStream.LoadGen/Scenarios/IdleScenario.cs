@@ -13,6 +13,8 @@ internal static class IdleScenario
 {
     public const string Name = "3. idle";
 
+    public static string Variant(BenchConfig config) => $"{config.IdleConnections} connections";
+
     public static async Task<Measurement> RunAsync(ServerKind kind, BenchConfig config)
     {
         var count = config.IdleConnections;
@@ -39,7 +41,7 @@ internal static class IdleScenario
         await Task.Delay(3000); // settle: lazily grown buffers, GC
         var rssSettled = server.Stats.RssBytes();
 
-        var m = context.NewMeasurement(Name, $"{count} connections", rssStart);
+        var m = context.NewMeasurement(Name, Variant(config), rssStart);
         var failed = subscribers.Count(s => s.Error is not null);
         m.Complete = failed == 0 && subscribers.Count == count ? "ok" : $"{failed} of {count} failed: {subscribers.First(s => s.Error is not null).Error}";
         m.WallSeconds = window.Seconds;

@@ -14,6 +14,8 @@ internal static class LateJoinScenario
 {
     public const string Name = "4. late join";
 
+    public static string Variant(BenchConfig config) => $"{config.LateJoinSubscribers} subs join a finished {Format.Bytes(config.LateJoinBytes)} run";
+
     public static async Task<Measurement> RunAsync(ServerKind kind, BenchConfig config)
     {
         var bytes = config.LateJoinBytes;
@@ -47,7 +49,7 @@ internal static class LateJoinScenario
             await context.CloseAsync(connections);
         }
 
-        var m = Repetitions.Summarize(context.NewMeasurement(Name, $"{count} subs join a finished {Format.Bytes(bytes)} run", 0), reps);
+        var m = Repetitions.Summarize(context.NewMeasurement(Name, Variant(config), 0), reps);
         var growth = Repetitions.MaxGrowthMB(reps);
         m.Figures["time until all have it (s)"] = m.WallSeconds;
         m.Figures["aggregate MB/s"] = (double)count * bytes / BenchConfig.MB / m.WallSeconds;

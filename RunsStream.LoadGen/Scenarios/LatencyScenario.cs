@@ -13,6 +13,8 @@ internal static class LatencyScenario
 {
     public const string Name = "2. latency";
 
+    public static string Variant(BenchConfig config, int subscribers) => $"{subscribers} subs, {config.LatencyLinesPerSecond} lines/s, {config.LatencySeconds} s";
+
     // "1764061234567.123\n": 13 digits of ms, 3 decimals, a newline.
     private const int LineBytes = 18;
 
@@ -38,7 +40,7 @@ internal static class LatencyScenario
         window.End();
 
         var lines = config.LatencyLinesPerSecond * config.LatencySeconds;
-        var m = context.NewMeasurement(Name, $"{subscribers} subs, {config.LatencyLinesPerSecond} lines/s, {config.LatencySeconds} s", rssStart);
+        var m = context.NewMeasurement(Name, Variant(config, subscribers), rssStart);
         m.Complete = ScenarioContext.Verify(subs, (long)lines * LineBytes);
         m.WallSeconds = window.Seconds;
         m.ServerCpuSeconds = window.ServerCpu;

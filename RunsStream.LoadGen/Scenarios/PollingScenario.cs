@@ -10,6 +10,8 @@ internal static class PollingScenario
 {
     public const string Name = "6. polling";
 
+    public static string Variant(BenchConfig config) => $"{config.PollingSubscribers} subs x {Format.Bytes(config.PollingBytes)}";
+
     public static async Task<Measurement> RunAsync(ServerKind kind, BenchConfig config)
     {
         var bytes = config.PollingBytes;
@@ -39,7 +41,7 @@ internal static class PollingScenario
                 ScenarioContext.Verify(subs, bytes)));
         }
 
-        var m = Repetitions.Summarize(context.NewMeasurement(Name, $"{count} subs x {Format.Bytes(bytes)}", 0), reps);
+        var m = Repetitions.Summarize(context.NewMeasurement(Name, Variant(config), 0), reps);
         var deliveredMB = (double)count * bytes / BenchConfig.MB;
         m.Figures["time to done (s)"] = m.WallSeconds;
         m.Figures["aggregate MB/s"] = deliveredMB / m.WallSeconds;

@@ -2,9 +2,6 @@ using RunsStream.LoadGen.Reporting;
 
 namespace RunsStream.LoadGen.Scenarios;
 
-/// <summary>One repetition of a scenario on the same server process.</summary>
-internal sealed record Repetition(double Seconds, double ServerCpu, double ClientCpu, double RssStartMB, double PeakRssMB, string Complete);
-
 /// <summary>
 /// Short scenarios are repeated on the same (warm) server and summarized: the median time,
 /// the mean CPU per repetition, the highest peak RSS and its growth over that repetition's start.
@@ -19,6 +16,7 @@ internal static class Repetitions
         m.RssStartMB = reps[0].RssStartMB;
         m.PeakRssMB = reps.Max(r => r.PeakRssMB);
         m.Complete = reps.Select(r => r.Complete).FirstOrDefault(c => c != "ok") ?? "ok";
+        m.Repetitions = reps.ToList();
         return m;
     }
 

@@ -14,6 +14,8 @@ namespace RunsStream.LoadGen.Scenarios;
 internal static class StalledScenario
 {
     public const string Name = "5. stalled subscriber";
+
+    public static string Variant(BenchConfig config) => $"{config.StalledReaders} readers + 1 stalled, {Format.Bytes(config.StalledBytes)} run";
     public const long PerConnectionBound = 16 * BenchConfig.MB;
 
     public static async Task<Measurement> RunAsync(ServerKind kind, BenchConfig config)
@@ -73,7 +75,7 @@ internal static class StalledScenario
             await context.CloseAsync(all);
         }
 
-        var m = Repetitions.Summarize(context.NewMeasurement(Name, $"{config.StalledReaders} readers + 1 stalled, {Format.Bytes(bytes)} run", 0), reps);
+        var m = Repetitions.Summarize(context.NewMeasurement(Name, Variant(config), 0), reps);
         m.Figures["growth"] = Repetitions.MaxGrowthMB(reps);
         m.Figures["bound ratio"] = boundRatio;
         return m;

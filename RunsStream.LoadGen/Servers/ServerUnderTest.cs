@@ -11,7 +11,7 @@ internal sealed record ServerKind(string Name, string Label, Func<BenchConfig, P
     public static readonly ServerKind Ours = new("ours", "RunsStream (.NET)", config =>
     {
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = config.Root };
-        info.ArgumentList.Add(Path.Combine(config.Root, "RunsStream.Server/bin/Release/net10.0/RunsStream.Server.dll"));
+        info.ArgumentList.Add(config.OursDll ?? Path.Combine(config.Root, "RunsStream.Server/bin/Release/net10.0/RunsStream.Server.dll"));
         return info;
     });
 
@@ -64,6 +64,7 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
         info.UseShellExecute = false;
         var env = info.Environment;
         env.Remove("CORS_ORIGINS");
+        env.Remove("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"); // the load generator's setting, not the server's
         env["WS_AUTH_TOKEN"] = config.Token;
         env["HOST"] = "127.0.0.1";
         env["PORT"] = "0";

@@ -35,6 +35,7 @@ public sealed class WebTerminalTests
             Assert.Fail($"{WebRoot} is not built: run scripts/test, or `source scripts/lib/setup.sh; source scripts/lib/web.sh; build_web`");
         }
         _browser = await BrowserSession.LaunchAsync();
+        Assertions.SetDefaultExpectTimeout(30_000); // a noisy 2-core machine
     }
 
     [OneTimeTearDown]
@@ -98,6 +99,7 @@ public sealed class WebTerminalTests
     public async Task Stderr_without_colour_of_its_own_is_shown_in_red_and_coloured_stderr_as_written()
     {
         await OpenAsync();
+        // The two stderr writes usually arrive as one event: plain and coloured lines together.
         await StartFromFormAsync(@"echo out-line; echo err-line >&2; printf '\033[35mcoloured-err\033[0m\n' >&2; echo done");
         await WaitForTextAsync("done");
 
@@ -208,8 +210,9 @@ public sealed class WebTerminalTests
         TestContext.Out.WriteLine($"reopened at the tail in {reopened.TotalSeconds:F1} s; {stats}");
         Assert.That(stats.GetProperty("omitted").GetInt64(), Is.GreaterThan(outputBytes / 2), "only the tail is written to xterm");
         Assert.That(stats.GetProperty("written").GetInt64(), Is.LessThan(outputBytes / 4));
-        await WaitForTextAsync("of earlier output not shown");
         Assert.That(reopened, Is.LessThan(TimeSpan.FromSeconds(30)));
+        await WaitForTextAsync("of earlier output not shown");
+        await Assertions.Expect(Page.Locator("#run-notice")).ToContainTextAsync("Download log");
     }
 
     [Test]
@@ -242,6 +245,11 @@ public sealed class WebTerminalTests
         var path = await download.PathAsync();
         Assert.That(await File.ReadAllTextAsync(path!), Is.EqualTo("a\u001b[31mred\u001b[0m\nsecond\nthird\n"), "the raw log, colour codes included");
         await Assertions.Expect(Page.Locator("#run-notice")).ToContainTextAsync($"Downloaded {runId}.log");
+
+        // The terminal keeps no keyboard trap: Tab leaves it.
+        await Page.Locator(".xterm-helper-textarea").FocusAsync();
+        await Page.Keyboard.PressAsync("Shift+Tab");
+        Assert.That(await Page.EvaluateAsync<bool>("() => document.activeElement.classList.contains('xterm-helper-textarea')"), Is.False);
     }
 
     // ---- helpers ---------------------------------------------------------------------------

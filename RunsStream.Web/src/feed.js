@@ -9,8 +9,9 @@
 // so nothing is lost while paused, and memory stays bounded however much the run prints.
 //
 // A run that has already finished is replayed in "tail" mode: only its last TAIL_CHARS are
-// kept while the replay streams in, and written when the terminal status arrives, with a
-// notice of how much was left out. A 100 MB log thus opens at its tail in about the time the
+// kept while the replay streams in, and when the terminal status arrives the last
+// `tailLines` lines of that (what the scrollback can hold) are written, after a notice of
+// how much was left out. A 100 MB log thus opens at its tail in about the time the
 // replay takes to arrive, instead of making xterm parse all of it.
 
 export const WRITE_CHUNK = 256 * 1024;
@@ -21,10 +22,12 @@ export const TAIL_CHARS = 2 * 1024 * 1024;
 export class TerminalFeed {
   /**
    * @param {import("@xterm/xterm").Terminal} term
-   * @param {{onPause?: () => void, onResume?: () => void, onWritten?: () => void}} hooks
+   * @param {{onPause?: () => void, onResume?: () => void, onWritten?: () => void,
+   *          onOmitted?: (chars: number) => void, tailLines?: number}} hooks
    */
   constructor(term, hooks = {}) {
     this.term = term;
+    this.tailLines = hooks.tailLines ?? 10000;
     this.hooks = hooks;
     this.queue = [];
     this.queued = 0;
@@ -76,12 +79,25 @@ export class TerminalFeed {
     const tail = this.tail;
     if (!tail) return;
     this.tail = null;
-    if (tail.omitted > 0) {
-      this.stats.omitted += tail.omitted;
-      const mib = (tail.omitted / 1024 / 1024).toFixed(1);
-      this.push(`\x1b[0;2;3m[${mib} MiB of earlier output not shown; "Download log" has the whole log]\x1b[0m\r\n`);
+    let text = tail.parts.join("");
+    let omitted = tail.omitted;
+    // Lines past what the scrollback holds would only be parsed to be thrown away.
+    let cut = text.length;
+    for (let lines = 0; cut > 0 && lines <= this.tailLines; lines++) {
+      cut = text.lastIndexOf("\n", cut - 1);
+      if (cut < 0) break;
     }
-    for (const part of tail.parts) this.push(part);
+    if (cut > 0) {
+      omitted += cut + 1;
+      text = text.slice(cut + 1);
+    }
+    if (omitted > 0) {
+      this.stats.omitted += omitted;
+      const mib = (omitted / 1024 / 1024).toFixed(1);
+      this.push(`\x1b[0;2;3m[${mib} MiB of earlier output not shown; "Download log" has the whole log]\x1b[0m\r\n`);
+      this.hooks.onOmitted?.(omitted);
+    }
+    this.push(text);
   }
 
   pump() {

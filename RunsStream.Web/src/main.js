@@ -6,12 +6,12 @@ import { RunsConnection } from "./connection.js";
 import { TerminalFeed } from "./feed.js";
 import { describeRun, formatBytes, isCancellable, isFinished, setBadge } from "./format.js";
 import { RunsList } from "./runs-list.js";
-import { RunTerminal } from "./terminal.js";
+import { RunTerminal, SCROLLBACK_LINES } from "./terminal.js";
+import { StderrPainter } from "./stderr.js";
 import { takeTokenFromUrl, tokenStore } from "./token.js";
 
 const POLL_MS = 1500;
 const HIDDEN_POLL_MS = 10000;
-const STDERR_COLOUR = "\x1b[31m";
 const MARKER_COLOUR = "\x1b[0;33m";
 
 const $ = (id) => document.getElementById(id);
@@ -20,7 +20,7 @@ const api = createApi(() => tokenStore.get());
 /** Runs by id: GET /runs merged with the status events of the run on screen. */
 const runs = new Map();
 let order = [];
-let selected = null; // { runId, view: RunTerminal, feed: TerminalFeed }
+let selected = null; // { runId, view: RunTerminal, feed: TerminalFeed, stderr: StderrPainter }
 let follow = true;
 let started = false;
 let pollTimer = 0;
@@ -152,11 +152,13 @@ async function selectRun(runId) {
     label: `Output of run ${runId}`,
   });
   const feed = new TerminalFeed(view.term, {
+    tailLines: SCROLLBACK_LINES,
     onPause: () => connection.pause(),
     onResume: () => connection.resume(),
     onWritten: () => view.afterWrite(),
+    onOmitted: (chars) => notice(`Showing the end of this run's output: ${formatBytes(chars)} before it are not shown. "Download log" has all of it.`),
   });
-  const current = (selected = { runId, view, feed });
+  const current = (selected = { runId, view, feed, stderr: new StderrPainter() });
   list.setSelected(runId);
   notice("");
   renderHeader();
@@ -167,7 +169,9 @@ async function selectRun(runId) {
       run = mergeRun(await api.getRun(runId));
     } catch (err) {
       if (err instanceof UnauthorizedError) return authFailed();
-      if (!(err instanceof ApiError && err.status === 404)) notice(`Cannot load ${runId}: ${err.message}`);
+      // An unknown id is still watched: an external executor may publish into it later.
+      if (err instanceof ApiError && err.status === 404) notice(`The server does not know ${runId} (yet); waiting for its events.`);
+      else notice(`Cannot load ${runId}: ${err.message}`);
     }
   }
   if (selected !== current) return;
@@ -195,9 +199,8 @@ function onEvent(ev) {
   let text = typeof ev.data === "string" ? ev.data : String(ev.data ?? "");
   if (ev.droppedBytes != null) {
     text = `${MARKER_COLOUR}${text}\x1b[0m`;
-  } else if (ev.type === "stderr" && !text.includes("\x1b[")) {
-    // stderr that brings no colour of its own is shown in red, so it stands out.
-    text = `${STDERR_COLOUR}${text}\x1b[39m`;
+  } else if (ev.type === "stderr") {
+    text = selected.stderr.paint(text);
   }
   selected.feed.push(text);
 }
@@ -223,8 +226,9 @@ function renderHeader() {
   $("run-command").title = has ? (run?.command ?? "") : "";
   if (run) setBadge($("run-badge"), run.status);
   else $("run-badge").hidden = true;
-  const details = run ? [describeRun(run), run.workspaceId ? `workspace ${run.workspaceId}` : "", run.runId] : [];
+  const details = run ? [describeRun(run), run.workspaceId ? `workspace ${run.workspaceId}` : ""] : [];
   $("run-details").textContent = details.filter(Boolean).join(" · ");
+  $("run-id").textContent = selected?.runId ?? "";
   $("copy").disabled = !has;
   $("download").disabled = !has;
   $("cancel").disabled = !(run && isCancellable(run.status));

@@ -40,7 +40,11 @@ export class RunTerminal {
     this.follow = follow;
     this.onFollowChange = onFollowChange;
     this.disposed = false;
-    container.replaceChildren();
+    // xterm takes over the element it opens in (classes, size): give it a bare one, so the
+    // pane's border and padding stay outside what the fit addon measures.
+    this.host = document.createElement("div");
+    this.host.className = "terminal-host";
+    container.replaceChildren(this.host);
     container.setAttribute("aria-label", label);
 
     this.term = new Terminal({
@@ -57,13 +61,16 @@ export class RunTerminal {
     });
     this.fitAddon = new FitAddon();
     this.term.loadAddon(this.fitAddon);
-    this.term.open(container);
+    this.term.open(this.host);
     this.term.write("\x1b[?25l"); // output only: hide the cursor
+    // Nothing is typed into a run, so Tab and Shift+Tab move the focus on instead of being
+    // kept by the terminal (no keyboard trap).
+    this.term.attachCustomKeyEventHandler((e) => e.key !== "Tab");
     this.term.textarea?.setAttribute("aria-label", label);
 
     this.fitPending = false;
     this.resizeObserver = new ResizeObserver(() => this.fitSoon());
-    this.resizeObserver.observe(container);
+    this.resizeObserver.observe(this.host);
     this.fitSoon();
 
     this.onWheel = (e) => {
@@ -84,7 +91,7 @@ export class RunTerminal {
     this.fitPending = true;
     requestAnimationFrame(() => {
       this.fitPending = false;
-      if (this.disposed || this.container.clientWidth === 0) return;
+      if (this.disposed || this.host.clientWidth === 0) return;
       try {
         this.fitAddon.fit();
       } catch {
@@ -140,5 +147,6 @@ export class RunTerminal {
     this.resizeObserver.disconnect();
     this.container.removeEventListener("wheel", this.onWheel);
     this.term.dispose();
+    this.host.remove();
   }
 }

@@ -18,10 +18,10 @@ internal sealed class WebSocketTransport
     private const int MaxBatchBytes = 256 * 1024;
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(2);
 
-    private readonly Stream _stream;
     private readonly EngineSession _session;
     private readonly Action _abort;
     private readonly PipeReader _reader;
+    private readonly Stream _output;
     private readonly ConcurrentQueue<ReadOnlyMemory<byte>> _control = new();
     private readonly object _signalLock = new();
     private TaskCompletionSource? _controlSignal;
@@ -32,12 +32,17 @@ internal sealed class WebSocketTransport
     private int _finished;
 
     /// <param name="abort">Tears the connection down when the peer does not let a close complete.</param>
-    public WebSocketTransport(Stream stream, EngineSession session, Action abort)
+    /// <param name="input">The upgraded connection's input.</param>
+    /// <param name="output">
+    /// The upgraded stream. Kestrel copies each written frame straight into its output pipe, so
+    /// a frame goes from the one shared buffer to the socket without another copy of ours.
+    /// </param>
+    public WebSocketTransport(PipeReader input, Stream output, EngineSession session, Action abort)
     {
-        _stream = stream;
         _session = session;
         _abort = abort;
-        _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, minimumReadSize: 4096));
+        _reader = input;
+        _output = output;
     }
 
     /// <summary>From now on this transport drains the session's outbound queue.</summary>
@@ -194,7 +199,7 @@ internal sealed class WebSocketTransport
                 var wrote = false;
                 while (_control.TryDequeue(out var control))
                 {
-                    await _stream.WriteAsync(control);
+                    await _output.WriteAsync(control);
                     wrote = true;
                     if (IsCloseFrame(control.Span))
                     {
@@ -208,7 +213,7 @@ internal sealed class WebSocketTransport
                     _session.Queue.Drain(batch, MaxBatchBytes);
                     foreach (var frame in batch)
                     {
-                        await _stream.WriteAsync(frame.WebSocketFrame);
+                        await _output.WriteAsync(frame.WebSocketFrame);
                     }
                     wrote |= batch.Count > 0;
                     if (batch.Count == 0 && _drainThenClose)
@@ -220,7 +225,7 @@ internal sealed class WebSocketTransport
                 }
                 if (wrote)
                 {
-                    await _stream.FlushAsync();
+                    await _output.FlushAsync();
                     continue;
                 }
                 if (!closeSent)
