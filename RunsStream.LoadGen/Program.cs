@@ -9,6 +9,7 @@ using RunsStream.LoadGen.Servers;
 //
 //   RunsStream.LoadGen --root <repo> [--quick] [--only 1,3] [--servers ours,node]
 //                      [--out <dir>] [--micro-report <markdown file>] [--ours-dll <RunsStream.Server.dll>]
+//                      [--repeats N]
 
 var root = Arg("--root") ?? Directory.GetCurrentDirectory();
 var quick = args.Contains("--quick");
@@ -18,6 +19,10 @@ var outDir = Arg("--out") ?? Path.Combine(root, "bench", "results");
 var microFile = Arg("--micro-report");
 var workDir = Directory.CreateTempSubdirectory("runsstream-bench-").FullName;
 var config = (quick ? BenchConfig.Quick(root, workDir) : BenchConfig.Full(root, workDir)) with { OursDll = Arg("--ours-dll") };
+if (Arg("--repeats") is { } repeats)
+{
+    config = config with { Repeats = int.Parse(repeats) };
+}
 var started = DateTimeOffset.UtcNow;
 
 bool Selected(int scenario) => only is null || only.Contains(scenario);
@@ -83,14 +88,16 @@ if (!quick && only is null)
     ReadmeTable.Update(Path.Combine(root, "bench", "README.md"), markdown);
 }
 Console.Error.WriteLine($"bench: wrote {Path.Combine(outDir, stem)}.md and .json");
-try
+var allComplete = measurements.All(m => m.Complete == "ok");
+if (allComplete)
 {
     Directory.Delete(workDir, recursive: true);
 }
-catch (IOException)
+else
 {
+    Console.Error.WriteLine($"bench: some scenarios were incomplete; the servers' logs are in {workDir}");
 }
-return measurements.All(m => m.Complete == "ok") ? 0 : 1;
+return allComplete ? 0 : 1;
 
 string? Arg(string name)
 {

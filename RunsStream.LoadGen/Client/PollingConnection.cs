@@ -129,7 +129,7 @@ internal sealed class PollingConnection
         using var response = await _http.GetAsync(_url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
-            throw new InvalidOperationException($"poll answered {(int)response.StatusCode}");
+            throw new InvalidOperationException($"poll answered {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
         }
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
         var length = 0;
@@ -155,7 +155,7 @@ internal sealed class PollingConnection
         using var response = await _http.PostAsync(_url, content, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
-            throw new InvalidOperationException($"POST answered {(int)response.StatusCode}");
+            throw new InvalidOperationException($"POST answered {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
         }
     }
 }

@@ -83,10 +83,7 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
             {
                 return;
             }
-            lock (log)
-            {
-                log.WriteLine(e.Data);
-            }
+            WriteLog(log, e.Data);
             if (ListeningLine().Match(e.Data) is { Success: true } m)
             {
                 ready.TrySetResult(new Uri(m.Groups[1].Value));
@@ -96,10 +93,7 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
         {
             if (e.Data is not null)
             {
-                lock (log)
-                {
-                    log.WriteLine(e.Data);
-                }
+                WriteLog(log, e.Data);
             }
         };
         process.BeginOutputReadLine();
@@ -150,6 +144,7 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
                 await _process.WaitForExitAsync();
             }
         }
+        _process.WaitForExit(); // the output handlers have seen the last line
         _process.Dispose();
         lock (_log)
         {
@@ -161,6 +156,21 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
         }
         catch (IOException)
         {
+        }
+    }
+
+    /// <summary>Server output goes to a log file; a line arriving after the file was closed is dropped.</summary>
+    private static void WriteLog(StreamWriter log, string line)
+    {
+        lock (log)
+        {
+            try
+            {
+                log.WriteLine(line);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
         }
     }
 

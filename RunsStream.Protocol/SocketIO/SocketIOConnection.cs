@@ -151,6 +151,14 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
         _connectTimer.Dispose();
         ns.Add(socket);
         Session.Send(SocketIOEncodedPacket.Connect(ns.Name, socket.Id).Frames);
+        if (Session.TransportName == EngineIO.TransportNames.WebSocket)
+        {
+            // Let the CONNECT answer leave in a write of its own before the handlers emit, as
+            // the reference server's separate socket writes do: clients that attach their next
+            // listener after the CONNECT (the official compliance suite) do not miss the event.
+            await Session.WaitForDrainAsync();
+            await Task.Delay(ConnectSettleTime);
+        }
         try
         {
             await ns.RaiseConnectionAsync(socket);
@@ -199,6 +207,13 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
             socket.OnClose(reason);
         }
     }
+
+    /// <summary>
+    /// Over WebSocket, the pause between the CONNECT answer and the connection handlers, so the
+    /// answer reaches the socket in a TCP write of its own (Kestrel coalesces back-to-back
+    /// writes; the reference server's writes are separate syscalls).
+    /// </summary>
+    private static readonly TimeSpan ConnectSettleTime = TimeSpan.FromMilliseconds(1);
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
 
