@@ -167,6 +167,7 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
         {
             Log.MiddlewareFailed(_server.Logger, ns.Name, ex);
         }
+        socket.MarkReady();
     }
 
     internal void Forget(SocketIOSocket socket)

@@ -100,7 +100,48 @@ public sealed partial class SocketIOSocket
     /// </summary>
     public void CloseConnection() => _connection.Session.Close("server closed the connection");
 
+    /// <summary>
+    /// Events that arrive before the connection handlers have run (and registered the event
+    /// handlers) wait here, so none is lost, then are dispatched in order.
+    /// </summary>
+    private List<(string Name, SocketIOArguments Args, long? AckId)>? _early = new();
+
+    internal void MarkReady()
+    {
+        while (true)
+        {
+            List<(string Name, SocketIOArguments Args, long? AckId)> early;
+            lock (_handlers)
+            {
+                early = _early!;
+                if (early.Count == 0)
+                {
+                    _early = null;
+                    return;
+                }
+                _early = new();
+            }
+            foreach (var (name, args, ackId) in early)
+            {
+                DispatchNow(name, args, ackId);
+            }
+        }
+    }
+
     internal void Dispatch(string eventName, SocketIOArguments args, long? ackId)
+    {
+        lock (_handlers)
+        {
+            if (_early is { } early)
+            {
+                early.Add((eventName, args, ackId));
+                return;
+            }
+        }
+        DispatchNow(eventName, args, ackId);
+    }
+
+    private void DispatchNow(string eventName, SocketIOArguments args, long? ackId)
     {
         if (!_handlers.TryGetValue(eventName, out var handler))
         {

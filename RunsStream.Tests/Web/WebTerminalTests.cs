@@ -222,7 +222,8 @@ public sealed class WebTerminalTests
         await Page.Keyboard.PressAsync("Tab"); // the skip link comes first
         await Assertions.Expect(Page.GetByRole(AriaRole.Link, new() { Name = "Skip to the output" })).ToBeFocusedAsync();
         await Page.GetByLabel("Command").FocusAsync();
-        await Page.Keyboard.TypeAsync("printf 'a\\033[31mred\\033[0m\\n'; echo second; echo third >&2");
+        // The pause keeps the order across the two pipes deterministic (stdout and stderr are read separately).
+        await Page.Keyboard.TypeAsync("printf 'a\\033[31mred\\033[0m\\n'; echo second; sleep 0.3; echo third >&2");
         await Page.Keyboard.PressAsync("Control+Enter");
         await WaitForTextAsync("third");
 
