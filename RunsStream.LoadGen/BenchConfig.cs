@@ -44,6 +44,9 @@ internal sealed record BenchConfig
     /// <summary>How often the short scenarios (fan-out, late join, stalled, polling) repeat on one server.</summary>
     public int Repeats { get; init; } = 3;
 
+    /// <summary>Fan-out variants last a fraction of a second each: more repetitions for a steadier median.</summary>
+    public int FanOutRepeats => Repeats == 1 ? 1 : Repeats + 2;
+
     /// <summary>How long one scenario may take before its subscribers count as failed.</summary>
     public TimeSpan ScenarioTimeout { get; init; } = TimeSpan.FromSeconds(120);
 

@@ -24,6 +24,7 @@ if (Arg("--repeats") is { } repeats)
     config = config with { Repeats = int.Parse(repeats) };
 }
 var started = DateTimeOffset.UtcNow;
+_ = ResultsReport.LoadAverageAtStart; // read before this run loads the machine
 
 bool Selected(int scenario) => only is null || only.Contains(scenario);
 
@@ -85,7 +86,7 @@ File.WriteAllText(Path.Combine(outDir, stem + ".json"), report.Json(micro));
 File.WriteAllText(Path.Combine(outDir, quick ? "latest-quick.md" : "latest.md"), markdown);
 if (!quick && only is null)
 {
-    ReadmeTable.Update(Path.Combine(root, "bench", "README.md"), markdown);
+    ReadmeTable.Update(Path.Combine(root, "bench", "README.md"), report.Markdown(null) + $"\n(Micro-benchmarks, when run: `bench/results/{stem}.md`.)\n");
 }
 Console.Error.WriteLine($"bench: wrote {Path.Combine(outDir, stem)}.md and .json");
 var allComplete = measurements.All(m => m.Complete == "ok");

@@ -67,7 +67,7 @@ internal sealed class PollingConnection
     {
         try
         {
-            while (!_closed && !_subscriber.Done.IsCompleted)
+            while (!_closed && (!_subscriber.Done.IsCompleted || !_subscriber.Subscribed.IsCompleted))
             {
                 var length = await PollAsync(cancellationToken);
                 var ping = HandlePayload(length);

@@ -85,7 +85,8 @@ internal sealed class WsConnection : IAsyncDisposable
     {
         try
         {
-            while (!_closed && (untilClosed || !_subscriber.Done.IsCompleted))
+            // Until the terminal status and the subscribe ack (which may follow the replay) are both in.
+            while (!_closed && (untilClosed || !_subscriber.Done.IsCompleted || !_subscriber.Subscribed.IsCompleted))
             {
                 EnsureSpace();
                 var read = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken);

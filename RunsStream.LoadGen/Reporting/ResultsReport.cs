@@ -17,6 +17,9 @@ internal sealed record TableRow(
 /// </summary>
 internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, string mode, DateTimeOffset started)
 {
+    /// <summary>/proc/loadavg's 1-minute figure when the run began: anything else busy on the machine shows here.</summary>
+    public static string LoadAverageAtStart { get; } = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+
     public List<TableRow> Rows()
     {
         var rows = new List<TableRow>();
@@ -28,20 +31,26 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
             var cpu = $"{Cpu(ours, m => m.ServerCpuSeconds)} / {Cpu(node, m => m.ServerCpuSeconds)}";
             var loadGen = $"{Cpu(ours, m => m.ClientCpuSeconds)} / {Cpu(node, m => m.ClientCpuSeconds)}";
             var figures = (ours?.Figures.Keys ?? Enumerable.Empty<string>()).Concat(node?.Figures.Keys ?? Enumerable.Empty<string>()).Distinct().ToList();
+            var complete = ours?.Complete == "ok" && node?.Complete == "ok";
             foreach (var figure in figures)
             {
                 double? o = ours is not null && ours.Figures.TryGetValue(figure, out var ov) ? ov : null;
                 double? n = node is not null && node.Figures.TryGetValue(figure, out var nv) ? nv : null;
-                rows.Add(Row(scenario, variant, figure, o, n, cpu, loadGen));
+                var row = Row(scenario, variant, figure, o, n, cpu, loadGen);
+                // A figure of an incomplete measurement is no evidence either way.
+                rows.Add(complete || row.Verdict.Length == 0 ? row : row with { Verdict = "incomplete" });
             }
             rows.Add(Row(scenario, variant, "server CPU (s)", ours?.ServerCpuSeconds, node?.ServerCpuSeconds, cpu, loadGen));
             rows.Add(Row(scenario, variant, "peak RSS (MB)", ours?.PeakRssMB, node?.PeakRssMB, cpu, loadGen));
             rows.Add(new TableRow(scenario, variant, "complete", null, null, null, "all data, seqs, status", 
                 ours?.Complete == "ok" && (node is null || node.Complete == "ok") ? "yes" : "NO", cpu, loadGen,
-                ours?.Complete ?? "-", node?.Complete ?? "-"));
+                Short(ours?.Complete ?? "-"), Short(node?.Complete ?? "-")));
         }
         return rows;
     }
+
+    /// <summary>The table keeps the first words of a failure; the JSON has all of it.</summary>
+    private static string Short(string text) => text.Length <= 40 ? text : text[..39] + "…";
 
     private static string Cpu(Measurement? m, Func<Measurement, double> value) => m is null ? "-" : Format.Number(value(m));
 
@@ -63,7 +72,7 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
         var sb = new StringBuilder();
         sb.AppendLine($"# RunsStream vs socket.io (Node.js): {started:yyyy-MM-dd HH:mm} UTC ({mode})");
         sb.AppendLine();
-        sb.AppendLine(MachineLine());
+        sb.AppendLine(MachineLine() + $" Load average before the run: {LoadAverageAtStart}.");
         sb.AppendLine();
         sb.AppendLine(Table(rows));
         sb.AppendLine("CPU columns: server CPU seconds / load generator CPU seconds over the measured interval, \"ours / Node\". " +
@@ -71,7 +80,8 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
         var met = rows.Count(r => r.Verdict == "met");
         var missed = rows.Where(r => r.Verdict == "MISSED").ToList();
         sb.AppendLine();
-        sb.AppendLine($"Targets: {met} met, {missed.Count} missed" + (missed.Count > 0 ? ": " + string.Join("; ", missed.Select(r => $"{r.Scenario} {r.Variant} {r.Figure}")) : "") + ".");
+        var incomplete = rows.Count(r => r.Verdict == "incomplete");
+        sb.AppendLine($"Targets: {met} met, {missed.Count} missed, {incomplete} not judged (incomplete)" + (missed.Count > 0 ? ": " + string.Join("; ", missed.Select(r => $"{r.Scenario} {r.Variant} {r.Figure}")) : "") + ".");
         if (microReport is not null)
         {
             sb.AppendLine();
@@ -116,6 +126,7 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
         date = started.ToString("O"),
         mode,
         machine = Machine(),
+        loadAverageAtStart = LoadAverageAtStart,
         measurements,
         table = Rows(),
         targets = Target.All.Select(t => new { t.Scenario, t.Figure, kind = t.Kind.ToString(), t.Limit, t.Text }),

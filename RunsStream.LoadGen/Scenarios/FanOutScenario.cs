@@ -23,7 +23,7 @@ internal static class FanOutScenario
         await Warmup.RunAsync(context);
 
         var reps = new List<Repetition>();
-        for (var rep = 0; rep < config.Repeats; rep++)
+        for (var rep = 0; rep < config.FanOutRepeats; rep++)
         {
             var gate = Gate.Create(config.WorkDir);
             var runId = await context.Rest.StartAsync(Commands.Gated(gate, Commands.FastWriter(bytes)));

@@ -26,7 +26,7 @@ internal static class PollingScenario
             var gate = Gate.Create(config.WorkDir);
             var runId = await context.Rest.StartAsync(Commands.Gated(gate, Commands.FastWriter(bytes)));
             var subs = await ConnectAsync(context, count, runId);
-            await Task.WhenAll(subs.Select(s => s.Subscribed));
+            await Task.WhenAll(subs.Select(s => s.Subscribed)).WaitAsync(TimeSpan.FromSeconds(60));
             await Task.Delay(200);
 
             var rssStart = server.Stats.RssBytes();

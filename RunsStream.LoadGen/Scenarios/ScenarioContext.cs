@@ -62,7 +62,7 @@ internal sealed class ScenarioContext(ServerUnderTest server, BenchConfig config
             connection.Subscribe(runId, 0);
             acks.Add(connection.Subscriber.Subscribed);
         }
-        await Task.WhenAll(acks);
+        await Task.WhenAll(acks).WaitAsync(TimeSpan.FromSeconds(60));
     }
 
     /// <summary>Waits until every subscriber has its terminal status (or failed, or the scenario timed out).</summary>

@@ -6,7 +6,10 @@ namespace RunsStream.Server.Runs.Execution;
 /// <summary>
 /// Batches decoded text from both of a run's streams into events for the sink. One instance is
 /// shared by the stdout and stderr pumps: its lock is what makes sink calls sequential and keeps
-/// the two streams in the order their reads returned.
+/// the two streams in the order their reads returned. Text that follows a quiet spell (no event
+/// for MaxDelay) goes out at once, so sparse output has no added latency; text that follows
+/// closely is held until MaxDelay after the last event, so a fast writer produces at most about
+/// one event per MaxDelay (or per MaxChunkBytes).
 /// </summary>
 internal sealed class OutputCoalescer : IDisposable
 {
@@ -18,6 +21,8 @@ internal sealed class OutputCoalescer : IDisposable
     private readonly int _maxChunkBytes;
     private readonly TimeSpan _maxDelay;
     private readonly ITimer _timer;
+    private readonly TimeProvider _time;
+    private long _lastFlush;
     private OutputStream _pendingStream;
     private int _pendingBytes;
     private bool _timerArmed;
@@ -32,6 +37,8 @@ internal sealed class OutputCoalescer : IDisposable
         _processId = processId;
         _maxChunkBytes = options.MaxChunkBytes;
         _maxDelay = options.MaxDelay;
+        _time = time;
+        _lastFlush = time.GetTimestamp() - (long)(options.MaxDelay.TotalSeconds * time.TimestampFrequency) - 1;
         _timer = time.CreateTimer(
             static state => ((OutputCoalescer)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
@@ -64,8 +71,16 @@ internal sealed class OutputCoalescer : IDisposable
             }
             else if (!_timerArmed)
             {
-                _timerArmed = true;
-                _timer.Change(_maxDelay, Timeout.InfiniteTimeSpan);
+                var quiet = _time.GetElapsedTime(_lastFlush);
+                if (quiet >= _maxDelay)
+                {
+                    FlushLocked(); // nothing to coalesce with: do not add latency
+                }
+                else
+                {
+                    _timerArmed = true;
+                    _timer.Change(_maxDelay - quiet, Timeout.InfiniteTimeSpan);
+                }
             }
         }
     }
@@ -113,6 +128,7 @@ internal sealed class OutputCoalescer : IDisposable
         string text = _pending.ToString();
         _pending.Clear();
         _pendingBytes = 0;
+        _lastFlush = _time.GetTimestamp();
         try
         {
             _sink.OnOutput(_pendingStream, text);

@@ -7,6 +7,15 @@ internal sealed class ManualTimeProvider : TimeProvider
 
     public IReadOnlyList<ManualTimer> Timers => _timers;
 
+    private long _now;
+
+    /// <summary>A clock that moves only when told to.</summary>
+    public override long GetTimestamp() => _now;
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+    public void Advance(TimeSpan by) => _now += by.Ticks;
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         var timer = new ManualTimer(callback, state, dueTime);

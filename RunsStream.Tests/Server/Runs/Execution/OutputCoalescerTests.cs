@@ -25,17 +25,24 @@ public sealed class OutputCoalescerTests
             NullLogger.Instance, processId: 1234);
 
     [Test]
-    public void Text_of_one_stream_is_held_until_the_delay_passes_and_then_sent_as_one_event()
+    public void Text_after_a_quiet_spell_goes_out_at_once_and_text_close_behind_is_held_until_the_delay()
     {
         using OutputCoalescer coalescer = Create();
 
         coalescer.Append(OutputStream.Stdout, "ab", 2);
-        coalescer.Append(OutputStream.Stdout, "cd", 2);
+        Assert.That(_sink.Events, Is.EqualTo(new[] { (OutputStream.Stdout, "ab") }), "no added latency after a quiet spell");
 
-        Assert.That(_sink.EventCount, Is.Zero);
-        Assert.That(Timer.DueTime, Is.EqualTo(Delay));
+        _time.Advance(TimeSpan.FromMilliseconds(2));
+        coalescer.Append(OutputStream.Stdout, "cd", 2);
+        coalescer.Append(OutputStream.Stdout, "ef", 2);
+        Assert.That(_sink.EventCount, Is.EqualTo(1), "held: the last event was only 2 ms ago");
+        Assert.That(Timer.DueTime, Is.EqualTo(Delay - TimeSpan.FromMilliseconds(2)));
         Timer.Fire();
-        Assert.That(_sink.Events, Is.EqualTo(new[] { (OutputStream.Stdout, "abcd") }));
+        Assert.That(_sink.Events, Is.EqualTo(new[] { (OutputStream.Stdout, "ab"), (OutputStream.Stdout, "cdef") }));
+
+        _time.Advance(Delay);
+        coalescer.Append(OutputStream.Stdout, "gh", 2);
+        Assert.That(_sink.Events.Last(), Is.EqualTo((OutputStream.Stdout, "gh")));
     }
 
     [Test]
@@ -55,10 +62,12 @@ public sealed class OutputCoalescerTests
     {
         using OutputCoalescer coalescer = Create(maxChunkBytes: 4);
 
-        coalescer.Append(OutputStream.Stdout, "ab", 2);
-        coalescer.Append(OutputStream.Stdout, "cd", 2);
+        coalescer.Append(OutputStream.Stdout, "a", 1); // after a quiet spell: at once
+        coalescer.Append(OutputStream.Stdout, "bc", 2);
+        Assert.That(Timer.DueTime, Is.Not.Null);
+        coalescer.Append(OutputStream.Stdout, "de", 2);
 
-        Assert.That(_sink.Events, Is.EqualTo(new[] { (OutputStream.Stdout, "abcd") }));
+        Assert.That(_sink.Events, Is.EqualTo(new[] { (OutputStream.Stdout, "a"), (OutputStream.Stdout, "bcde") }));
         Assert.That(Timer.DueTime, Is.Null);
     }
 
