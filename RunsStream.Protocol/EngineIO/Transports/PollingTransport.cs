@@ -12,8 +12,11 @@ namespace RunsStream.Protocol.EngineIO.Transports;
 /// </summary>
 internal sealed class PollingTransport(EngineSession session)
 {
-    private int _getInProgress;
-    private int _postInProgress;
+    // The request currently holding each direction. It lets go as soon as its answer is
+    // decided, before the body is written: a fast client may send its next request the moment
+    // it has the answer, and that request is not an overlap.
+    private HttpContext? _get;
+    private HttpContext? _post;
     private volatile bool _releaseRequested;
 
     /// <summary>Answers a held GET with NOOP so the client can finish the upgrade.</summary>
@@ -28,7 +31,7 @@ internal sealed class PollingTransport(EngineSession session)
 
     public async Task HandleGetAsync(HttpContext context)
     {
-        if (Interlocked.Exchange(ref _getInProgress, 1) == 1)
+        if (Interlocked.CompareExchange(ref _get, context, null) is not null)
         {
             await EngineResponses.WriteErrorAsync(context, EngineErrorCode.BadRequest);
             session.Abort("overlapping poll from client");
@@ -40,7 +43,7 @@ internal sealed class PollingTransport(EngineSession session)
         }
         finally
         {
-            Volatile.Write(ref _getInProgress, 0);
+            Interlocked.CompareExchange(ref _get, null, context);
         }
     }
 
@@ -88,8 +91,9 @@ internal sealed class PollingTransport(EngineSession session)
         }
     }
 
-    private static async Task WritePayloadAsync(HttpContext context, List<EngineFrame> frames)
+    private async Task WritePayloadAsync(HttpContext context, List<EngineFrame> frames)
     {
+        Interlocked.CompareExchange(ref _get, null, context);
         var body = new ArrayBufferWriter<byte>(EstimateSize(frames));
         for (var i = 0; i < frames.Count; i++)
         {
@@ -120,7 +124,7 @@ internal sealed class PollingTransport(EngineSession session)
 
     public async Task HandlePostAsync(HttpContext context)
     {
-        if (Interlocked.Exchange(ref _postInProgress, 1) == 1)
+        if (Interlocked.CompareExchange(ref _post, context, null) is not null)
         {
             await EngineResponses.WriteErrorAsync(context, EngineErrorCode.BadRequest);
             session.Abort("overlapping data request from client");
@@ -132,7 +136,7 @@ internal sealed class PollingTransport(EngineSession session)
         }
         finally
         {
-            Volatile.Write(ref _postInProgress, 0);
+            Interlocked.CompareExchange(ref _post, null, context);
         }
     }
 
@@ -197,6 +201,7 @@ internal sealed class PollingTransport(EngineSession session)
         {
             session.OnPacket(this, packet);
         }
+        Interlocked.CompareExchange(ref _post, null, context);
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "text/html";
         context.Response.ContentLength = 2;
