@@ -25,6 +25,7 @@ if (Arg("--repeats") is { } repeats)
 }
 var started = DateTimeOffset.UtcNow;
 _ = ResultsReport.LoadAverageAtStart; // read before this run loads the machine
+ResultsReport.SourceVersion = config.OursDll is { } dll ? "RunsStream from " + dll : ResultsReport.ReadSourceVersion(root);
 
 bool Selected(int scenario) => only is null || only.Contains(scenario);
 

@@ -20,6 +20,31 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
     /// <summary>/proc/loadavg's 1-minute figure when the run began: anything else busy on the machine shows here.</summary>
     public static string LoadAverageAtStart { get; } = File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
+    /// <summary>The commit the server was built from, "+ local changes" when its sources differ from it.</summary>
+    public static string SourceVersion { get; set; } = "unknown";
+
+    public static string ReadSourceVersion(string root)
+    {
+        try
+        {
+            var head = Git(root, "rev-parse --short HEAD").Trim();
+            var dirty = Git(root, "status --porcelain -- RunsStream.Protocol RunsStream.Server").Trim().Length > 0;
+            return "RunsStream " + head + (dirty ? " + local changes" : "");
+        }
+        catch (Exception)
+        {
+            return "unknown";
+        }
+    }
+
+    private static string Git(string root, string arguments)
+    {
+        using var p = Process.Start(new ProcessStartInfo("git", $"-C \"{root}\" {arguments}") { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return output;
+    }
+
     public List<TableRow> Rows()
     {
         var rows = new List<TableRow>();
@@ -72,7 +97,7 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
         var sb = new StringBuilder();
         sb.AppendLine($"# RunsStream vs socket.io (Node.js): {started:yyyy-MM-dd HH:mm} UTC ({mode})");
         sb.AppendLine();
-        sb.AppendLine(MachineLine() + $" Load average before the run: {LoadAverageAtStart}.");
+        sb.AppendLine(MachineLine() + $" Load average before the run: {LoadAverageAtStart}. Measured: {SourceVersion}.");
         sb.AppendLine();
         sb.AppendLine(Table(rows));
         sb.AppendLine("CPU columns: server CPU seconds / load generator CPU seconds over the measured interval, \"ours / Node\". " +
@@ -127,6 +152,7 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
         mode,
         machine = Machine(),
         loadAverageAtStart = LoadAverageAtStart,
+        source = SourceVersion,
         measurements,
         table = Rows(),
         targets = Target.All.Select(t => new { t.Scenario, t.Figure, kind = t.Kind.ToString(), t.Limit, t.Text }),
