@@ -104,7 +104,20 @@ public sealed class RunEvent
         json.WriteEndObject();
     }
 
-    /// <summary>Encodes <c>["run-event", {...}]</c> for namespace <paramref name="ns"/>.</summary>
-    public SocketIOEncodedPacket Encode(string ns) =>
-        SocketIOEncodedPacket.Event(ns, EventName, this, static (json, e) => e.WriteJson(json));
+    private SocketIOEncodedPacket? _rootPacket;
+
+    /// <summary>
+    /// <c>["run-event", {...}]</c> for namespace <paramref name="ns"/>. The encoding for "/" is
+    /// kept with the event, so live delivery and every catch-up from memory share one frame.
+    /// </summary>
+    public SocketIOEncodedPacket Encode(string ns)
+    {
+        if (ns != "/")
+        {
+            return SocketIOEncodedPacket.Event(ns, EventName, this, static (json, e) => e.WriteJson(json));
+        }
+        return Volatile.Read(ref _rootPacket) ?? Interlocked.CompareExchange(ref _rootPacket, Create(), null) ?? _rootPacket!;
+
+        SocketIOEncodedPacket Create() => SocketIOEncodedPacket.Event(ns, EventName, this, static (json, e) => e.WriteJson(json));
+    }
 }

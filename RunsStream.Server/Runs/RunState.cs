@@ -227,7 +227,7 @@ public sealed class RunState : IPersistenceListener
         {
             return;
         }
-        SocketIOEncodedPacket? root = null;
+        SocketIOEncodedPacket? root = null; // e.Encode("/") is cached on the event
         SocketIOEncodedPacket? other = null;
         string? otherNs = null;
         for (var i = _live.Count - 1; i >= 0; i--)
