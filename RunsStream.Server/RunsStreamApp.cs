@@ -24,6 +24,10 @@ public static class RunsStreamApp
     {
         builder ??= WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(options.Url);
+        // Socket completions run their continuations inline instead of hopping through the
+        // thread pool: a broadcast to many connections is mostly such continuations (each
+        // connection's writer), and every hop costs more than the write it schedules.
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

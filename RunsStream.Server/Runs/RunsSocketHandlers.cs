@@ -73,8 +73,10 @@ public sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, 
 
         socket.On("subscribe", e =>
         {
-            var answer = Subscribe(socket, subscriptions, e.Args.Count > 0 ? e.Args[0] : default);
+            var (answer, subscription) = Subscribe(socket, subscriptions, e.Args.Count > 0 ? e.Args[0] : default);
+            // The ack goes out before the replay starts, so the client has it before any event.
             e.Ack(answer);
+            subscription?.Start();
         });
         socket.On("unsubscribe", e =>
         {
@@ -99,32 +101,33 @@ public sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, 
         // CONTRACT section 3: the handshake query runId (with since) subscribes on connect.
         if (TryGetQuerySubscription(socket, out var runId, out var since, out _))
         {
-            Subscribe(socket, subscriptions, runId, since);
+            Subscribe(socket, subscriptions, runId, since).Start();
         }
     }
 
-    private object Subscribe(SocketIOSocket socket, Dictionary<string, RunSubscription> subscriptions, JsonElement payload)
+    private (object Answer, RunSubscription? Subscription) Subscribe(SocketIOSocket socket, Dictionary<string, RunSubscription> subscriptions, JsonElement payload)
     {
         if (payload.ValueKind != JsonValueKind.Object)
         {
-            return Refusal("subscribe expects an object {\"runId\": string, \"since\"?: number}");
+            return (Refusal("subscribe expects an object {\"runId\": string, \"since\"?: number}"), null);
         }
         if (!payload.TryGetProperty("runId", out var idElement) || idElement.ValueKind != JsonValueKind.String || !RunIds.IsValid(idElement.GetString()))
         {
-            return Refusal("runId must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
+            return (Refusal("runId must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"), null);
         }
         long since = 0;
         if (payload.TryGetProperty("since", out var sinceElement) && sinceElement.ValueKind != JsonValueKind.Null
             && (sinceElement.ValueKind != JsonValueKind.Number || !sinceElement.TryGetInt64(out since) || since < 0))
         {
-            return Refusal("since must be a non-negative integer");
+            return (Refusal("since must be a non-negative integer"), null);
         }
         var runId = idElement.GetString()!;
-        var run = Subscribe(socket, subscriptions, runId, since);
-        return new Dictionary<string, object?> { ["ok"] = true, ["runId"] = runId, ["status"] = run.Status?.ToWire() };
+        var subscription = Subscribe(socket, subscriptions, runId, since);
+        return (new Dictionary<string, object?> { ["ok"] = true, ["runId"] = runId, ["status"] = subscription.Run.Status?.ToWire() }, subscription);
     }
 
-    private RunState Subscribe(SocketIOSocket socket, Dictionary<string, RunSubscription> subscriptions, string runId, long since)
+    /// <summary>Replaces any subscription of the socket to the run; the caller starts it.</summary>
+    private RunSubscription Subscribe(SocketIOSocket socket, Dictionary<string, RunSubscription> subscriptions, string runId, long since)
     {
         var run = runs.GetForSubscription(runId);
         var subscription = new RunSubscription(socket, run, since, logger);
@@ -136,8 +139,7 @@ public sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, 
         }
         previous?.Stop(); // subscribing again replays again from the new since
         socket.Join("run:" + runId);
-        subscription.Start();
-        return run;
+        return subscription;
     }
 
     private object Unsubscribe(SocketIOSocket socket, Dictionary<string, RunSubscription> subscriptions, JsonElement payload)

@@ -45,6 +45,7 @@ public sealed class SocketStreamingTests
         var watch = await _server.WatchAsync(runId, ns: ns, transports: transports);
         AssertComplete(watch);
         Assert.That(watch.GetProperty("ack").GetProperty("ok").GetBoolean(), Is.True);
+        Assert.That(watch.GetProperty("eventsBeforeAck").GetInt32(), Is.Zero, "the subscribe ack comes before the replay");
         Assert.That(watch.GetProperty("ack").GetProperty("runId").GetString(), Is.EqualTo(runId));
         Assert.That(watch.GetProperty("statuses").EnumerateArray().Select(s => s.GetString()), Is.EqualTo(new[] { "queued", "running", "failed" }));
         Assert.That(watch.GetProperty("stdoutText").GetString(), Is.EqualTo("hello\ntail"));

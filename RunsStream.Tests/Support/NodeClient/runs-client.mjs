@@ -62,7 +62,7 @@ function summary() {
     outOfOrder: state.outOfOrder, stdoutBytes: state.stdoutBytes, stderrBytes: state.stderrBytes,
     stdoutSha256: state.stdout.copy().digest("hex"), stderrSha256: state.stderr.copy().digest("hex"),
     stdoutText: state.stdoutText, stderrText: state.stderrText, text: state.text, statuses: state.statuses, terminal: state.terminal,
-    markers: state.markers, ack: state.ack, runIds: [...state.runIds], badTimestamps: state.badTimestamps,
+    markers: state.markers, ack: state.ack, eventsBeforeAck: state.eventsBeforeAck ?? null, runIds: [...state.runIds], badTimestamps: state.badTimestamps,
     transport: socket.io.engine ? socket.io.engine.transport.name : null,
   };
 }
@@ -122,6 +122,7 @@ socket.on("connect", () => {
     socket.timeout(args.timeout).emit("subscribe", payload, (err, ack) => {
       if (err) finish({ ok: false, error: "subscribe ack timeout", ...summary() });
       state.ack = ack;
+      state.eventsBeforeAck = state.events;
       if (ack && ack.ok === false) finish({ ok: true, ...summary() });
     });
   }
