@@ -11,7 +11,7 @@ public sealed class OutputCoalescingOptions
     public const int DefaultMaxChunkBytes = 64 * 1024;
 
     /// <summary>Default for <see cref="MaxDelay"/> in milliseconds: short enough to look live.</summary>
-    public const int DefaultMaxDelayMilliseconds = 5;
+    public const int DefaultMaxDelayMilliseconds = 2;
 
     /// <summary>Flush when pending text reaches this many UTF-8 bytes; also the largest event.</summary>
     public int MaxChunkBytes { get; set; } = DefaultMaxChunkBytes;
