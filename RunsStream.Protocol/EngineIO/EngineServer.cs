@@ -148,7 +148,7 @@ public sealed partial class EngineServer : IAsyncDisposable
         }
 
         var stream = await AcceptWebSocketAsync(context);
-        var webSocket = new WebSocketTransport(PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, minimumReadSize: 4096, useZeroByteReads: true)), stream, session, context.Abort);
+        var webSocket = CreateWebSocketTransport(context, stream, session);
         _sessions[session.Id] = session;
         webSocket.SendControl(openFrame.WebSocketFrame);
         session.Attach(_handlerFactory(session));
@@ -160,7 +160,7 @@ public sealed partial class EngineServer : IAsyncDisposable
     private async Task ProbeAsync(HttpContext context, EngineSession session)
     {
         var stream = await AcceptWebSocketAsync(context);
-        var probe = new WebSocketTransport(PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, minimumReadSize: 4096, useZeroByteReads: true)), stream, session, context.Abort);
+        var probe = CreateWebSocketTransport(context, stream, session);
         if (!session.TryBeginProbe(probe))
         {
             // As the reference server: the handshake succeeds, then the socket is closed at once.
@@ -168,6 +168,10 @@ public sealed partial class EngineServer : IAsyncDisposable
         }
         await RunWebSocketAsync(probe, stream);
     }
+
+    /// <summary>Zero-byte reads: an idle connection holds no read buffer.</summary>
+    private static WebSocketTransport CreateWebSocketTransport(HttpContext context, Stream stream, EngineSession session) =>
+        new(PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, minimumReadSize: 4096, useZeroByteReads: true)), stream, session, context.Abort);
 
     private static async Task RunWebSocketAsync(WebSocketTransport transport, Stream stream)
     {
