@@ -268,7 +268,7 @@ public sealed class RunState : IPersistenceListener
             }
         }
         // Older than the memory window: those events are durable, read them from the store.
-        return _store.ReadEvents(RunId, afterSeq, maxEvents, maxBytes);
+        return ReadStore(afterSeq, maxEvents, maxBytes);
     }
 
     /// <summary>Completes when an event after <paramref name="afterSeq"/> exists.</summary>
@@ -278,6 +278,47 @@ public sealed class RunState : IPersistenceListener
         {
             return LastSeq > afterSeq ? Task.CompletedTask : _appended.Task.WaitAsync(cancellationToken);
         }
+    }
+
+    /// <summary>Store batches recently read for this run, shared by subscribers replaying together.</summary>
+    private const int StoreBatchCacheSize = 16;
+
+    private readonly LinkedList<(long After, int MaxEvents, long MaxBytes, List<RunEvent> Batch)> _storeBatches = new();
+
+    /// <summary>
+    /// Reads durable events from the store. Subscribers that replay the same finished run at
+    /// once (a late join of many) ask for the same batches: the last few are kept, so they share
+    /// one read and, through each event's cached encoding, one frame per event.
+    /// </summary>
+    private List<RunEvent> ReadStore(long afterSeq, int maxEvents, long maxBytes)
+    {
+        lock (_storeBatches)
+        {
+            for (var node = _storeBatches.First; node is not null; node = node.Next)
+            {
+                var (after, events, bytes, batch) = node.Value;
+                if (after == afterSeq && events == maxEvents && bytes == maxBytes)
+                {
+                    _storeBatches.Remove(node);
+                    _storeBatches.AddFirst(node);
+                    return batch;
+                }
+            }
+        }
+        var read = _store.ReadEvents(RunId, afterSeq, maxEvents, maxBytes);
+        if (!IsFinished)
+        {
+            return read; // a live run's stored log still changes (retention drops): read it fresh
+        }
+        lock (_storeBatches)
+        {
+            _storeBatches.AddFirst((afterSeq, maxEvents, maxBytes, read));
+            if (_storeBatches.Count > StoreBatchCacheSize)
+            {
+                _storeBatches.RemoveLast();
+            }
+        }
+        return read;
     }
 
     internal void AddSubscriber(RunSubscription subscription)
@@ -320,7 +361,7 @@ public sealed class RunState : IPersistenceListener
                 return false;
             }
         }
-        batch = _store.ReadEvents(RunId, subscription.NextSeq - 1, 512, 256 * 1024);
+        batch = ReadStore(subscription.NextSeq - 1, 512, 256 * 1024);
         return false;
     }
 }

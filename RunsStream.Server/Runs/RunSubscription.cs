@@ -17,7 +17,7 @@ public sealed class RunSubscription
     public const long HighWatermark = 4 * 1024 * 1024;
 
     /// <summary>A catching-up subscriber sends more once its buffer is below this.</summary>
-    public const long LowWatermark = 1024 * 1024;
+    public const long LowWatermark = 256 * 1024;
 
     private readonly CancellationTokenSource _stop = new();
     private readonly ILogger _logger;
