@@ -25,6 +25,9 @@ public static class ComplianceApp
             options.Engine = CreateEngineOptions();
         });
         builder.Services.AddRouting();
+        var engine = new EngineServer(CreateEngineOptions(), session => new EchoHandler(session));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen =>
+            listen.UseSocketIOWebSockets().UseEngineIOWebSockets("/engine.io/", engine)));
 
         var app = builder.Build();
         var io = app.Services.GetRequiredService<SocketIOServer>();
@@ -38,7 +41,6 @@ public static class ComplianceApp
             });
         }
 
-        var engine = new EngineServer(CreateEngineOptions(), session => new EchoHandler(session), app.Logger);
         app.UseRouting();
         app.MapSocketIO(io);
         app.MapEngineIO("/engine.io", engine);

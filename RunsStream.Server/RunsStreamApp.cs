@@ -31,6 +31,9 @@ public static class RunsStreamApp
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // Engine.IO WebSocket connections are taken before HTTP: no request state held for a
+            // connection's lifetime, frames sent straight on the socket.
+            kestrel.ConfigureEndpointDefaults(listen => listen.UseSocketIOWebSockets());
             // Bodies are limited per endpoint (REST: MaxBodyBytes, polling: maxPayload); this is the outer bound.
             kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxBodyBytes, EngineIOOptions.DefaultMaxPayload) + 1;
         });

@@ -131,12 +131,14 @@ internal sealed class Window
 {
     private readonly ProcStats _stats;
     private readonly double _serverCpu;
+    private readonly double _serverKernelCpu;
     private readonly TimeSpan _clientCpu;
 
     public Window(ProcStats stats)
     {
         _stats = stats;
         _serverCpu = stats.CpuSeconds();
+        _serverKernelCpu = stats.KernelCpuSeconds();
         _clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
         Started = Stopwatch.GetTimestamp();
     }
@@ -144,6 +146,9 @@ internal sealed class Window
     public long Started { get; }
 
     public double ServerCpu { get; private set; }
+
+    /// <summary>The server's CPU seconds spent in the kernel (system calls: mostly socket sends).</summary>
+    public double ServerKernelCpu { get; private set; }
 
     public double ClientCpu { get; private set; }
 
@@ -153,6 +158,7 @@ internal sealed class Window
     {
         Seconds = Stopwatch.GetElapsedTime(Started).TotalSeconds;
         ServerCpu = _stats.CpuSeconds() - _serverCpu;
+        ServerKernelCpu = _stats.KernelCpuSeconds() - _serverKernelCpu;
         ClientCpu = (Process.GetCurrentProcess().TotalProcessorTime - _clientCpu).TotalSeconds;
     }
 

@@ -29,6 +29,14 @@ internal sealed class ProcStats : IDisposable
         return (long.Parse(fields[11]) + long.Parse(fields[12])) / TicksPerSecond;
     }
 
+    /// <summary>The system (kernel) part of <see cref="CpuSeconds"/>: stime alone.</summary>
+    public double KernelCpuSeconds()
+    {
+        var stat = File.ReadAllText($"/proc/{_pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[12]) / TicksPerSecond;
+    }
+
     public long RssBytes() => ReadStatusKb("VmRSS:") * 1024;
 
     /// <summary>The peak RSS since the last <see cref="ResetPeak"/>.</summary>

@@ -24,6 +24,19 @@ internal static class EngineResponses
         {
         }
     }
+
+    /// <summary>The same answer as a complete HTTP/1.1 response that closes the connection.</summary>
+    public static byte[] RawError(EngineErrorCode code)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody((int)code, EngineErrors.Message(code)), EngineJsonContext.Default.ErrorBody);
+        var status = EngineErrors.StatusCode(code);
+        var head = System.Text.Encoding.ASCII.GetBytes(
+            $"HTTP/1.1 {status} {(status == 403 ? "Forbidden" : "Bad Request")}\r\n" +
+            "Content-Type: application/json\r\n" +
+            $"Content-Length: {body.Length}\r\n" +
+            "Connection: close\r\n\r\n");
+        return [.. head, .. body];
+    }
 }
 
 internal sealed record ErrorBody(int Code, string Message);

@@ -127,16 +127,11 @@ public sealed partial class EngineServer : IAsyncDisposable
 
     private async Task HandshakeAsync(HttpContext context, string transport)
     {
-        var session = new EngineSession(NewSessionId(), HandshakeRequest.From(context, _time.GetUtcNow()), _options, _time, _logger, OnFinalized);
-        var upgrades = transport == TransportNames.Polling && _options.AllowUpgrades && _options.Transports.Contains(TransportNames.WebSocket)
-            ? new[] { TransportNames.WebSocket }
-            : Array.Empty<string>();
-        var open = new OpenPacketData(session.Id, upgrades, (int)_options.PingInterval.TotalMilliseconds, (int)_options.PingTimeout.TotalMilliseconds, _options.MaxPayload);
-        var openFrame = EngineFrame.Text(EnginePacketType.Open, open.ToUtf8Json());
-
+        var session = NewSession(HandshakeRequest.From(context, _time.GetUtcNow()));
         if (transport == TransportNames.Polling)
         {
             var polling = new PollingTransport(session);
+            var openFrame = OpenFrame(session, transport);
             _sessions[session.Id] = session;
             session.Attach(_handlerFactory(session));
             session.StartWithPolling(polling);
@@ -148,42 +143,66 @@ public sealed partial class EngineServer : IAsyncDisposable
         }
 
         var stream = await AcceptWebSocketAsync(context);
-        var webSocket = CreateWebSocketTransport(context, stream, session);
-        _sessions[session.Id] = session;
-        webSocket.SendControl(openFrame.WebSocketFrame);
-        session.Attach(_handlerFactory(session));
-        session.StartWithWebSocket(webSocket);
-        Log.SessionOpened(_logger, session.Id, transport);
-        await RunWebSocketAsync(webSocket, stream);
-    }
-
-    private async Task ProbeAsync(HttpContext context, EngineSession session)
-    {
-        var stream = await AcceptWebSocketAsync(context);
-        var probe = CreateWebSocketTransport(context, stream, session);
-        if (!session.TryBeginProbe(probe))
-        {
-            // As the reference server: the handshake succeeds, then the socket is closed at once.
-            probe.Close(WebSocketCloseCodes.PolicyViolation, "session already upgraded or upgrading");
-        }
-        await RunWebSocketAsync(probe, stream);
-    }
-
-    /// <summary>Zero-byte reads: an idle connection holds no read buffer.</summary>
-    private static WebSocketTransport CreateWebSocketTransport(HttpContext context, Stream stream, EngineSession session) =>
-        new(PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, minimumReadSize: 4096, useZeroByteReads: true)), stream, session, context.Abort);
-
-    private static async Task RunWebSocketAsync(WebSocketTransport transport, Stream stream)
-    {
         try
         {
-            await transport.RunAsync();
+            await OpenWithWebSocketAsync(session, CreateWebSocketTransport(context, stream, session));
         }
         finally
         {
             await stream.DisposeAsync();
         }
     }
+
+    private async Task ProbeAsync(HttpContext context, EngineSession session)
+    {
+        var stream = await AcceptWebSocketAsync(context);
+        try
+        {
+            await ProbeWithWebSocketAsync(session, CreateWebSocketTransport(context, stream, session));
+        }
+        finally
+        {
+            await stream.DisposeAsync();
+        }
+    }
+
+    private EngineSession NewSession(HandshakeRequest request) =>
+        new(NewSessionId(), request, _options, _time, _logger, OnFinalized);
+
+    private EngineFrame OpenFrame(EngineSession session, string transport)
+    {
+        var upgrades = transport == TransportNames.Polling && _options.AllowUpgrades && _options.Transports.Contains(TransportNames.WebSocket)
+            ? new[] { TransportNames.WebSocket }
+            : Array.Empty<string>();
+        var open = new OpenPacketData(session.Id, upgrades, (int)_options.PingInterval.TotalMilliseconds, (int)_options.PingTimeout.TotalMilliseconds, _options.MaxPayload);
+        return EngineFrame.Text(EnginePacketType.Open, open.ToUtf8Json());
+    }
+
+    /// <summary>A new session whose first transport is this WebSocket; returns when the connection ends.</summary>
+    private async Task OpenWithWebSocketAsync(EngineSession session, WebSocketTransport webSocket)
+    {
+        _sessions[session.Id] = session;
+        webSocket.SendControl(OpenFrame(session, TransportNames.WebSocket).WebSocketFrame);
+        session.Attach(_handlerFactory(session));
+        session.StartWithWebSocket(webSocket);
+        Log.SessionOpened(_logger, session.Id, TransportNames.WebSocket);
+        await webSocket.RunAsync();
+    }
+
+    /// <summary>An upgrade of a polling session to this WebSocket; returns when the connection ends.</summary>
+    private static async Task ProbeWithWebSocketAsync(EngineSession session, WebSocketTransport probe)
+    {
+        if (!session.TryBeginProbe(probe))
+        {
+            // As the reference server: the handshake succeeds, then the socket is closed at once.
+            probe.Close(WebSocketCloseCodes.PolicyViolation, "session already upgraded or upgrading");
+        }
+        await probe.RunAsync();
+    }
+
+    /// <summary>Zero-byte reads: an idle connection holds no read buffer.</summary>
+    private static WebSocketTransport CreateWebSocketTransport(HttpContext context, Stream stream, EngineSession session) =>
+        new(PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, minimumReadSize: 4096, useZeroByteReads: true)), new StreamWebSocketOutput(stream), session, context.Abort);
 
     private static bool IsWebSocketRequest(HttpContext context)
     {

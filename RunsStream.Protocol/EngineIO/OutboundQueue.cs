@@ -1,3 +1,5 @@
+using RunsStream.Protocol.EngineIO.Transports;
+
 namespace RunsStream.Protocol.EngineIO;
 
 /// <summary>
@@ -6,12 +8,23 @@ namespace RunsStream.Protocol.EngineIO;
 /// producer: <see cref="TryEnqueue"/> returns false and the session closes the connection, so a
 /// slow client costs neither memory nor the other clients' throughput.
 /// </summary>
+/// <remarks>
+/// Sending now: while a WebSocket whose output can send without waiting is active and its
+/// writer is idle with nothing queued, a producer sends its frame itself, under this queue's
+/// lock, and the frame is never queued. What the socket does not take at once (a partial
+/// send) is kept as <c>_partial</c>, which the writer sends before anything else. The writer
+/// brackets its own sends with <see cref="BeginWrite"/> and <see cref="EndWrite"/>, during
+/// which producers queue, so bytes from the two never interleave.
+/// </remarks>
 internal sealed class OutboundQueue(long maxBytes)
 {
     private readonly object _lock = new();
     private readonly Queue<EngineFrame> _frames = new();
     private TaskCompletionSource? _waiter;
     private TaskCompletionSource? _drainWaiter;
+    private WebSocketOutput? _direct;
+    private ReadOnlyMemory<byte> _partial;
+    private bool _writing;
     private long _bytes;
     private bool _completed;
 
@@ -19,7 +32,49 @@ internal sealed class OutboundQueue(long maxBytes)
 
     public int Count
     {
-        get { lock (_lock) return _frames.Count; }
+        get { lock (_lock) return _frames.Count + (_partial.IsEmpty ? 0 : 1); }
+    }
+
+    /// <summary>Lets producers send on <paramref name="output"/> while the writer is idle.</summary>
+    public void EnableSendNow(WebSocketOutput output)
+    {
+        lock (_lock)
+        {
+            _direct = output.CanSendNow && !_completed ? output : null;
+        }
+    }
+
+    /// <summary>From now on every frame goes through the queue (returns after any producer's send).</summary>
+    public void DisableSendNow()
+    {
+        lock (_lock)
+        {
+            _direct = null;
+        }
+    }
+
+    /// <summary>
+    /// The writer is about to send: until <see cref="EndWrite"/>, producers queue. Returns the
+    /// rest of a frame a producer sent in part, which must be sent first.
+    /// </summary>
+    public ReadOnlyMemory<byte> BeginWrite()
+    {
+        lock (_lock)
+        {
+            _writing = true;
+            var partial = _partial;
+            _partial = default;
+            _bytes -= partial.Length;
+            return partial;
+        }
+    }
+
+    public void EndWrite()
+    {
+        lock (_lock)
+        {
+            _writing = false;
+        }
     }
 
     public bool TryEnqueue(EngineFrame frame)
@@ -31,7 +86,11 @@ internal sealed class OutboundQueue(long maxBytes)
             {
                 return true; // the session is closing: drop silently
             }
-            if (_bytes + frame.Size > maxBytes && _frames.Count > 0)
+            if (TrySendNowLocked(frame.WebSocketFrame))
+            {
+                return true;
+            }
+            if (_bytes + frame.Size > maxBytes && (_frames.Count > 0 || !_partial.IsEmpty))
             {
                 return false;
             }
@@ -58,7 +117,7 @@ internal sealed class OutboundQueue(long maxBytes)
             {
                 size += frame.Size;
             }
-            if (_bytes + size > maxBytes && _frames.Count > 0)
+            if (_bytes + size > maxBytes && (_frames.Count > 0 || !_partial.IsEmpty))
             {
                 return false;
             }
@@ -71,6 +130,51 @@ internal sealed class OutboundQueue(long maxBytes)
             _waiter = null;
         }
         wake?.TrySetResult();
+        return true;
+    }
+
+    /// <summary>
+    /// Sends a WebSocket frame that is not an Engine.IO packet (a pong answering a ping) on
+    /// this thread, as <see cref="TryEnqueue(EngineFrame)"/> would. False when nothing was sent:
+    /// the writer must send it.
+    /// </summary>
+    public bool TrySendNow(ReadOnlyMemory<byte> frame)
+    {
+        lock (_lock)
+        {
+            return !_completed && TrySendNowLocked(frame);
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="frame"/> on this thread when the writer is idle and nothing is
+    /// queued. True when it was handled: sent whole, or in part with the rest kept for the
+    /// writer. False when nothing was sent: queue it.
+    /// </summary>
+    private bool TrySendNowLocked(ReadOnlyMemory<byte> frame)
+    {
+        if (_direct is not { } direct || _writing || !_partial.IsEmpty || _frames.Count > 0)
+        {
+            return false;
+        }
+        var sent = direct.TrySendNow(frame.Span);
+        if (sent < 0)
+        {
+            // The connection is broken: queue, and let the writer and the reader find out.
+            _direct = null;
+            return false;
+        }
+        if (sent == 0)
+        {
+            return false;
+        }
+        if (sent < frame.Length)
+        {
+            _partial = frame[sent..];
+            _bytes += _partial.Length;
+            _waiter?.TrySetResult();
+            _waiter = null;
+        }
         return true;
     }
 
@@ -103,7 +207,7 @@ internal sealed class OutboundQueue(long maxBytes)
     {
         lock (_lock)
         {
-            if (_completed || _frames.Count == 0)
+            if (_completed || _frames.Count == 0 && _partial.IsEmpty)
             {
                 return Task.CompletedTask;
             }
@@ -117,7 +221,7 @@ internal sealed class OutboundQueue(long maxBytes)
     {
         lock (_lock)
         {
-            if (_frames.Count > 0 || _completed)
+            if (_frames.Count > 0 || !_partial.IsEmpty || _completed)
             {
                 return Task.CompletedTask;
             }
@@ -145,6 +249,7 @@ internal sealed class OutboundQueue(long maxBytes)
         lock (_lock)
         {
             _completed = true;
+            _direct = null;
             drained = _drainWaiter;
             _drainWaiter = null;
         }

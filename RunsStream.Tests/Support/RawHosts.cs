@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -90,18 +91,29 @@ public sealed class RawHost : IAsyncDisposable
     /// <summary>
     /// Socket.IO at /socket.io/ ("/" and "/custom" echo as in the compliance host) and a raw
     /// Engine.IO echo at /engine.io/, with a 60 s heartbeat unless <paramref name="configure"/> says otherwise.
+    /// With <paramref name="webSocketsBeforeHttp"/>, WebSocket connections are taken at the
+    /// connection level (<c>UseSocketIOWebSockets</c>, as the runs server does); otherwise they
+    /// are upgraded HTTP requests.
     /// </summary>
-    public static async Task<RawHost> StartRelaxedAsync(Action<SocketIOOptions>? configure = null, Action<SocketIOServer>? configureIO = null)
+    public static async Task<RawHost> StartRelaxedAsync(Action<SocketIOOptions>? configure = null, Action<SocketIOServer>? configureIO = null, bool webSocketsBeforeHttp = false)
     {
         var tap = new RawRequestTap();
-        EngineServer? echo = null;
+        var echo = new EngineServer(RelaxedEngineOptions(), session => new EchoHandler(session));
         var server = await TestServer.StartAsync(
-            builder => builder.Services.AddSocketIO(options =>
+            builder =>
             {
-                options.ConnectTimeout = TimeSpan.FromSeconds(30);
-                options.Engine = RelaxedEngineOptions();
-                configure?.Invoke(options);
-            }),
+                builder.Services.AddSocketIO(options =>
+                {
+                    options.ConnectTimeout = TimeSpan.FromSeconds(30);
+                    options.Engine = RelaxedEngineOptions();
+                    configure?.Invoke(options);
+                });
+                if (webSocketsBeforeHttp)
+                {
+                    builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen =>
+                        listen.UseSocketIOWebSockets().UseEngineIOWebSockets("/engine.io/", echo)));
+                }
+            },
             app =>
             {
                 app.Use(tap.InvokeAsync);
@@ -117,7 +129,6 @@ public sealed class RawHost : IAsyncDisposable
                 }
                 configureIO?.Invoke(io);
                 app.MapSocketIO();
-                echo = new EngineServer(RelaxedEngineOptions(), session => new EchoHandler(session));
                 app.MapEngineIO("/engine.io", echo);
             });
         return new RawHost(server, tap, echo);

@@ -10,8 +10,10 @@ namespace RunsStream.Protocol.EngineIO.Transports;
 /// <summary>
 /// The WebSocket transport over an upgraded HTTP/1.1 connection, framed by hand (RFC 6455) so
 /// that an outbound frame encoded once is written as is to every client. A read loop turns
-/// frames into Engine.IO packets; one write loop is the only writer of the stream: it sends
-/// control frames first, then, once this transport is active, the session's queued frames.
+/// frames into Engine.IO packets; one write loop owns the output: it sends control frames
+/// first, then, once this transport is active, the session's queued frames. While it is idle
+/// and the output allows it, producers send their frames themselves (see
+/// <see cref="OutboundQueue"/>).
 /// </summary>
 internal sealed class WebSocketTransport
 {
@@ -21,7 +23,7 @@ internal sealed class WebSocketTransport
     private readonly EngineSession _session;
     private readonly Action _abort;
     private readonly PipeReader _reader;
-    private readonly Stream _output;
+    private readonly WebSocketOutput _output;
     private readonly ConcurrentQueue<ReadOnlyMemory<byte>> _control = new();
     private readonly object _signalLock = new();
     private TaskCompletionSource? _controlSignal;
@@ -33,11 +35,8 @@ internal sealed class WebSocketTransport
 
     /// <param name="abort">Tears the connection down when the peer does not let a close complete.</param>
     /// <param name="input">The upgraded connection's input.</param>
-    /// <param name="output">
-    /// The upgraded stream. Kestrel copies each written frame straight into its output pipe, so
-    /// a frame goes from the one shared buffer to the socket without another copy of ours.
-    /// </param>
-    public WebSocketTransport(PipeReader input, Stream output, EngineSession session, Action abort)
+    /// <param name="output">Where frames go: the socket itself, or the upgraded stream.</param>
+    public WebSocketTransport(PipeReader input, WebSocketOutput output, EngineSession session, Action abort)
     {
         _session = session;
         _abort = abort;
@@ -56,6 +55,10 @@ internal sealed class WebSocketTransport
     /// <summary>Sends a frame ahead of the session's queue (probe answer, pong, close).</summary>
     public void SendControl(ReadOnlyMemory<byte> frame)
     {
+        if (_active && _control.IsEmpty && _session.Queue.TrySendNow(frame))
+        {
+            return;
+        }
         _control.Enqueue(frame);
         Wake();
     }
@@ -64,6 +67,7 @@ internal sealed class WebSocketTransport
     public void CloseAfterDrain()
     {
         _drainThenClose = true;
+        StopSendNow();
         _session.Queue.Signal();
         Wake();
     }
@@ -76,6 +80,7 @@ internal sealed class WebSocketTransport
             return;
         }
         _closeQueued = true;
+        StopSendNow();
         SendControl(WebSocketFrameWriter.CreateCloseFrame(code, reason));
         // A client that does not read would keep the writer blocked and the connection open:
         // if the close has not completed in time, abort the connection.
@@ -164,6 +169,7 @@ internal sealed class WebSocketTransport
                 if (!_closeQueued)
                 {
                     _closeQueued = true;
+                    StopSendNow();
                     SendControl(WebSocketFrameWriter.CreateFrame(WebSocketOpcode.Close, frame.Payload.Length >= 2 ? frame.Payload.AsSpan(0, 2) : default));
                 }
                 return false;
@@ -191,47 +197,67 @@ internal sealed class WebSocketTransport
     private async Task WriteLoopAsync()
     {
         var batch = new List<EngineFrame>();
+        var queue = _session.Queue;
         var closeSent = false;
+        var sendNow = false;
         try
         {
             while (!closeSent)
             {
-                var wrote = false;
-                while (_control.TryDequeue(out var control))
+                // Only the active transport shares the queue with producers; a probe does not.
+                var owner = _active;
+                var partial = owner ? queue.BeginWrite() : default;
+                try
                 {
-                    await _output.WriteAsync(control);
-                    wrote = true;
-                    if (IsCloseFrame(control.Span))
+                    if (!partial.IsEmpty)
                     {
-                        closeSent = true;
-                        break;
+                        _output.Add(partial);
                     }
-                }
-                if (!closeSent && _active && !_closeQueued)
-                {
-                    batch.Clear();
-                    _session.Queue.Drain(batch, MaxBatchBytes);
-                    foreach (var frame in batch)
+                    while (_control.TryDequeue(out var control))
                     {
-                        await _output.WriteAsync(frame.WebSocketFrame);
+                        _output.Add(control);
+                        if (IsCloseFrame(control.Span))
+                        {
+                            closeSent = true;
+                            break;
+                        }
                     }
-                    wrote |= batch.Count > 0;
-                    if (batch.Count == 0 && _drainThenClose)
+                    if (!closeSent && owner && !_closeQueued)
                     {
-                        Close(WebSocketCloseCodes.Normal, "");
-                        _session.FinalizeClose();
+                        batch.Clear();
+                        queue.Drain(batch, MaxBatchBytes);
+                        foreach (var frame in batch)
+                        {
+                            _output.Add(frame.WebSocketFrame);
+                        }
+                        if (batch.Count == 0 && _drainThenClose && !_output.HasPending)
+                        {
+                            Close(WebSocketCloseCodes.Normal, "");
+                            _session.FinalizeClose();
+                            continue;
+                        }
+                    }
+                    if (_output.HasPending)
+                    {
+                        await _output.SendAsync();
                         continue;
                     }
                 }
-                if (wrote)
+                finally
                 {
-                    await _output.FlushAsync();
-                    continue;
+                    if (owner)
+                    {
+                        queue.EndWrite();
+                    }
                 }
-                if (!closeSent)
+                if (!sendNow && owner && !_closeQueued && !_drainThenClose)
                 {
-                    await WaitForWorkAsync();
+                    // Everything sent before activation (the open packet, the probe answer)
+                    // is out: producers may send for themselves from now on.
+                    queue.EnableSendNow(_output);
+                    sendNow = true;
                 }
+                await WaitForWorkAsync();
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
@@ -240,6 +266,10 @@ internal sealed class WebSocketTransport
         }
         finally
         {
+            if (sendNow)
+            {
+                queue.DisableSendNow();
+            }
             if (Interlocked.Exchange(ref _closed, 1) == 0)
             {
                 // Give the peer a moment to answer the close frame, then stop reading.
@@ -281,6 +311,15 @@ internal sealed class WebSocketTransport
             _controlSignal = null;
         }
         signal?.TrySetResult();
+    }
+
+    /// <summary>Frames queue from now on: nothing may follow a close frame.</summary>
+    private void StopSendNow()
+    {
+        if (_active)
+        {
+            _session.Queue.DisableSendNow();
+        }
     }
 
     private static bool IsCloseFrame(ReadOnlySpan<byte> frame) => frame.Length > 0 && (frame[0] & 0x0F) == (byte)WebSocketOpcode.Close;

@@ -8,9 +8,10 @@ namespace RunsStream.Tests.Protocol.EngineIO;
 /// disconnected once its outbound buffer is full, while a client that keeps reading on the same
 /// server gets every message, in order.
 /// </summary>
-[TestFixture]
+[TestFixture(false)]
+[TestFixture(true)]
 [NonParallelizable]
-public sealed class EngineSessionSlowConsumerTests
+public sealed class EngineSessionSlowConsumerTests(bool webSocketsBeforeHttp)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private const int Limit = 64 * 1024;
@@ -23,7 +24,7 @@ public sealed class EngineSessionSlowConsumerTests
     {
         options.Engine.MaxBufferedBytes = Limit;
         options.Engine.MaxPayload = Limit;
-    });
+    }, webSocketsBeforeHttp: webSocketsBeforeHttp);
 
     [TearDown]
     public async Task StopServer()

@@ -10,9 +10,10 @@ namespace RunsStream.Tests.Protocol.EngineIO;
 /// sequence, what happens to the old transport and to extra WebSockets, and above all that no
 /// packet is lost, duplicated or reordered while the transports are swapped.
 /// </summary>
-[TestFixture]
+[TestFixture(false)]
+[TestFixture(true)]
 [NonParallelizable]
-public sealed class EngineSessionUpgradeTests
+public sealed class EngineSessionUpgradeTests(bool webSocketsBeforeHttp)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
@@ -119,7 +120,7 @@ public sealed class EngineSessionUpgradeTests
     [Test]
     public async Task After_the_upgrade_a_second_websocket_with_the_same_sid_is_closed_and_the_first_keeps_working()
     {
-        _host = await RawHost.StartRelaxedAsync();
+        _host = await RawHost.StartRelaxedAsync(webSocketsBeforeHttp: webSocketsBeforeHttp);
         var polling = await OpenPollingAsync();
         var probe = await OpenProbeAsync(polling.Sid);
         await probe.SendTextAsync("2probe");
@@ -140,7 +141,7 @@ public sealed class EngineSessionUpgradeTests
     [Test]
     public async Task A_second_websocket_during_a_probe_is_closed_and_the_probe_still_completes()
     {
-        _host = await RawHost.StartRelaxedAsync();
+        _host = await RawHost.StartRelaxedAsync(webSocketsBeforeHttp: webSocketsBeforeHttp);
         var polling = await OpenPollingAsync();
         var probe = await OpenProbeAsync(polling.Sid);
         await probe.SendTextAsync("2probe");
@@ -159,7 +160,7 @@ public sealed class EngineSessionUpgradeTests
     [Test]
     public async Task A_probe_that_sends_anything_but_the_probe_ping_is_closed_and_polling_goes_on()
     {
-        _host = await RawHost.StartRelaxedAsync();
+        _host = await RawHost.StartRelaxedAsync(webSocketsBeforeHttp: webSocketsBeforeHttp);
         var polling = await OpenPollingAsync();
         var probe = await OpenProbeAsync(polling.Sid);
 
@@ -174,7 +175,7 @@ public sealed class EngineSessionUpgradeTests
     [Test]
     public async Task No_echo_is_lost_duplicated_or_reordered_while_the_client_upgrades()
     {
-        _host = await RawHost.StartRelaxedAsync();
+        _host = await RawHost.StartRelaxedAsync(webSocketsBeforeHttp: webSocketsBeforeHttp);
         var polling = await OpenPollingAsync();
         var received = new List<string>();
         var stopPolling = false;
@@ -229,7 +230,7 @@ public sealed class EngineSessionUpgradeTests
     [Test]
     public async Task No_server_message_is_lost_duplicated_or_reordered_while_the_client_upgrades()
     {
-        _host = await RawHost.StartRelaxedAsync();
+        _host = await RawHost.StartRelaxedAsync(webSocketsBeforeHttp: webSocketsBeforeHttp);
         var polling = await OpenPollingAsync();
         Assert.That(_host.Echo.TryGetSession(polling.Sid, out var session), Is.True);
         var upgraded = false;
@@ -291,7 +292,7 @@ public sealed class EngineSessionUpgradeTests
     [Test]
     public async Task A_server_close_during_the_upgrade_reaches_the_client_on_the_new_transport()
     {
-        _host = await RawHost.StartRelaxedAsync();
+        _host = await RawHost.StartRelaxedAsync(webSocketsBeforeHttp: webSocketsBeforeHttp);
         var polling = await OpenPollingAsync();
         Assert.That(_host.Echo.TryGetSession(polling.Sid, out var session), Is.True);
         var probe = await OpenProbeAsync(polling.Sid);
@@ -312,7 +313,7 @@ public sealed class EngineSessionUpgradeTests
     [Test]
     public async Task A_probe_that_never_sends_the_probe_ping_is_closed_after_the_upgrade_timeout_and_polling_goes_on()
     {
-        _host = await RawHost.StartRelaxedAsync(options => options.Engine.UpgradeTimeout = TimeSpan.FromMilliseconds(300));
+        _host = await RawHost.StartRelaxedAsync(options => options.Engine.UpgradeTimeout = TimeSpan.FromMilliseconds(300), webSocketsBeforeHttp: webSocketsBeforeHttp);
         using var polling = await RawEngineClient.OpenAsync(_host.BaseUri, "/socket.io/");
         var probe = await RawWebSocketClient.ConnectAsync(new Uri($"{_host.Server.WebSocketUrl}/socket.io/?EIO=4&transport=websocket&sid={polling.Sid}"));
         _clients.Add(probe);
@@ -327,7 +328,7 @@ public sealed class EngineSessionUpgradeTests
     [Test]
     public async Task A_probe_that_never_sends_upgrade_is_closed_after_the_upgrade_timeout_and_polling_holds_again()
     {
-        _host = await RawHost.StartRelaxedAsync(options => options.Engine.UpgradeTimeout = TimeSpan.FromMilliseconds(300));
+        _host = await RawHost.StartRelaxedAsync(options => options.Engine.UpgradeTimeout = TimeSpan.FromMilliseconds(300), webSocketsBeforeHttp: webSocketsBeforeHttp);
         using var polling = await RawEngineClient.OpenAsync(_host.BaseUri, "/socket.io/");
         var probe = await RawWebSocketClient.ConnectAsync(new Uri($"{_host.Server.WebSocketUrl}/socket.io/?EIO=4&transport=websocket&sid={polling.Sid}"));
         _clients.Add(probe);
@@ -373,7 +374,7 @@ public sealed class EngineSessionUpgradeTests
     [Test]
     public async Task Without_upgrades_the_handshake_offers_none_and_a_probe_is_closed()
     {
-        _host = await RawHost.StartRelaxedAsync(options => options.Engine.AllowUpgrades = false);
+        _host = await RawHost.StartRelaxedAsync(options => options.Engine.AllowUpgrades = false, webSocketsBeforeHttp: webSocketsBeforeHttp);
         using var polling = await RawEngineClient.OpenAsync(_host.BaseUri, "/socket.io/");
         Assert.That(polling.Open.GetProperty("upgrades").GetArrayLength(), Is.Zero);
 

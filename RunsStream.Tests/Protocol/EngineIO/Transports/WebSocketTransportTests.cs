@@ -9,9 +9,10 @@ namespace RunsStream.Tests.Protocol.EngineIO.Transports;
 /// directly over WebSocket, echo of text and binary, and the close codes of RFC 6455 for
 /// frames and packets that break the rules.
 /// </summary>
-[TestFixture]
+[TestFixture(false)]
+[TestFixture(true)]
 [NonParallelizable]
-public sealed class WebSocketTransportTests
+public sealed class WebSocketTransportTests(bool webSocketsBeforeHttp)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
     private const string EnginePath = "/engine.io/?EIO=4&transport=websocket";
@@ -20,7 +21,7 @@ public sealed class WebSocketTransportTests
     private readonly List<IAsyncDisposable> _clients = new();
 
     [OneTimeSetUp]
-    public async Task StartServer() => _host = await RawHost.StartRelaxedAsync();
+    public async Task StartServer() => _host = await RawHost.StartRelaxedAsync(webSocketsBeforeHttp: webSocketsBeforeHttp);
 
     [OneTimeTearDown]
     public async Task StopServer() => await _host.DisposeAsync();

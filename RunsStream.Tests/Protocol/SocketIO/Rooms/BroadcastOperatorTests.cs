@@ -8,9 +8,10 @@ namespace RunsStream.Tests.Protocol.SocketIO.Rooms;
 /// Broadcasts through rooms, driven in process on the server while raw clients read the wire:
 /// each broadcast reaches exactly its targets, once, and is encoded once for all of them.
 /// </summary>
-[TestFixture]
+[TestFixture(false)]
+[TestFixture(true)]
 [NonParallelizable]
-public sealed class BroadcastOperatorTests
+public sealed class BroadcastOperatorTests(bool webSocketsBeforeHttp)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
@@ -19,7 +20,7 @@ public sealed class BroadcastOperatorTests
     private readonly List<IDisposable> _pollers = new();
 
     [SetUp]
-    public async Task StartServer() => _host = await RawHost.StartRelaxedAsync();
+    public async Task StartServer() => _host = await RawHost.StartRelaxedAsync(webSocketsBeforeHttp: webSocketsBeforeHttp);
 
     [TearDown]
     public async Task StopServer()
