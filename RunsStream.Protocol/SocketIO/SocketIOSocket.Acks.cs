@@ -5,8 +5,11 @@ namespace RunsStream.Protocol.SocketIO;
 /// <summary>Server-to-client acknowledgements: an id per emit, answered by the client's ACK packet.</summary>
 public sealed partial class SocketIOSocket
 {
-    private readonly ConcurrentDictionary<long, PendingAck> _pendingAcks = new();
+    // Created on the first emit with an ack: most sockets never wait for one.
+    private ConcurrentDictionary<long, PendingAck>? _pendingAcks;
     private long _nextAckId = -1;
+
+    private ConcurrentDictionary<long, PendingAck> PendingAcks => LazyInitializer.EnsureInitialized(ref _pendingAcks);
 
     /// <summary>
     /// Sends an event with a callback and waits for the client's answer, at most
@@ -17,7 +20,7 @@ public sealed partial class SocketIOSocket
     {
         var id = Interlocked.Increment(ref _nextAckId);
         var pending = new PendingAck(this, id);
-        _pendingAcks[id] = pending;
+        PendingAcks[id] = pending;
         pending.StartTimer(Namespace.Server.Time, timeout ?? Namespace.Server.Options.DefaultAckTimeout);
         if (!Send(SocketIOEncodedPacket.Event(Namespace.Name, eventName, args, id, Namespace.Server.Options.JsonOptions)))
         {
@@ -28,7 +31,7 @@ public sealed partial class SocketIOSocket
 
     internal void OnAck(long id, SocketIOArguments args)
     {
-        if (_pendingAcks.TryRemove(id, out var pending))
+        if (_pendingAcks is { } acks && acks.TryRemove(id, out var pending))
         {
             pending.Complete(args);
         }
@@ -36,9 +39,13 @@ public sealed partial class SocketIOSocket
 
     private void FailPendingAcks(string reason)
     {
-        foreach (var id in _pendingAcks.Keys)
+        if (_pendingAcks is not { } acks)
         {
-            if (_pendingAcks.TryRemove(id, out var pending))
+            return;
+        }
+        foreach (var id in acks.Keys)
+        {
+            if (acks.TryRemove(id, out var pending))
             {
                 pending.Fail(new InvalidOperationException("The socket disconnected: " + reason));
             }
@@ -57,7 +64,7 @@ public sealed partial class SocketIOSocket
 
         private void OnTimeout()
         {
-            socket._pendingAcks.TryRemove(id, out _);
+            socket._pendingAcks?.TryRemove(id, out _);
             Fail(new TimeoutException("operation has timed out"));
         }
 
@@ -70,7 +77,7 @@ public sealed partial class SocketIOSocket
         public void Fail(Exception error)
         {
             _timer?.Dispose();
-            socket._pendingAcks.TryRemove(id, out _);
+            socket._pendingAcks?.TryRemove(id, out _);
             _tcs.TrySetException(error);
         }
     }

@@ -11,7 +11,8 @@ namespace RunsStream.Protocol.SocketIO;
 /// </summary>
 public sealed partial class SocketIOSocket
 {
-    private readonly ConcurrentDictionary<string, Func<SocketIOEvent, ValueTask>> _handlers = new(StringComparer.Ordinal);
+    // Guarded by its own lock (a socket has a handful of handlers; a concurrent map costs more).
+    private readonly Dictionary<string, Func<SocketIOEvent, ValueTask>> _handlers = new(StringComparer.Ordinal);
     private readonly SocketIOConnection _connection;
     private Action<string>? _onDisconnect;
     private int _disconnected;
@@ -45,11 +46,19 @@ public sealed partial class SocketIOSocket
     public Task WaitForDrainAsync(CancellationToken cancellationToken = default) => _connection.Session.WaitForDrainAsync(cancellationToken);
 
     /// <summary>Free-form state for the application (the reference's socket.data).</summary>
-    public ConcurrentDictionary<string, object?> Data { get; } = new();
+    public ConcurrentDictionary<string, object?> Data => LazyInitializer.EnsureInitialized(ref _data);
+
+    private ConcurrentDictionary<string, object?>? _data;
 
     public IReadOnlyCollection<string> Rooms => Namespace.Adapter.RoomsOf(this);
 
-    public void On(string eventName, Func<SocketIOEvent, ValueTask> handler) => _handlers[eventName] = handler;
+    public void On(string eventName, Func<SocketIOEvent, ValueTask> handler)
+    {
+        lock (_handlers)
+        {
+            _handlers[eventName] = handler;
+        }
+    }
 
     public void On(string eventName, Action<SocketIOEvent> handler) =>
         On(eventName, e =>
@@ -104,7 +113,8 @@ public sealed partial class SocketIOSocket
     /// Events that arrive before the connection handlers have run (and registered the event
     /// handlers) wait here, so none is lost, then are dispatched in order.
     /// </summary>
-    private List<(string Name, SocketIOArguments Args, long? AckId)>? _early = new();
+    private List<(string Name, SocketIOArguments Args, long? AckId)>? _early;
+    private bool _ready;
 
     internal void MarkReady()
     {
@@ -113,13 +123,13 @@ public sealed partial class SocketIOSocket
             List<(string Name, SocketIOArguments Args, long? AckId)> early;
             lock (_handlers)
             {
-                early = _early!;
-                if (early.Count == 0)
+                if (_early is null)
                 {
-                    _early = null;
+                    _ready = true;
                     return;
                 }
-                _early = new();
+                early = _early;
+                _early = null;
             }
             foreach (var (name, args, ackId) in early)
             {
@@ -132,9 +142,9 @@ public sealed partial class SocketIOSocket
     {
         lock (_handlers)
         {
-            if (_early is { } early)
+            if (!_ready)
             {
-                early.Add((eventName, args, ackId));
+                (_early ??= new()).Add((eventName, args, ackId));
                 return;
             }
         }
@@ -143,9 +153,13 @@ public sealed partial class SocketIOSocket
 
     private void DispatchNow(string eventName, SocketIOArguments args, long? ackId)
     {
-        if (!_handlers.TryGetValue(eventName, out var handler))
+        Func<SocketIOEvent, ValueTask>? handler;
+        lock (_handlers)
         {
-            return;
+            if (!_handlers.TryGetValue(eventName, out handler))
+            {
+                return;
+            }
         }
         var e = new SocketIOEvent(this, eventName, args, ackId);
         try

@@ -11,7 +11,6 @@ namespace RunsStream.Server.Runs;
 /// </summary>
 public sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, ILogger<RunsSocketHandlers> logger)
 {
-    private const string SubscriptionsKey = "runs.subscriptions";
 
     public void Attach(SocketIONamespace ns)
     {
@@ -68,8 +67,8 @@ public sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, 
 
     private void OnConnection(SocketIOSocket socket)
     {
+        // This socket's subscriptions by run id, held by its handlers.
         var subscriptions = new Dictionary<string, RunSubscription>(StringComparer.Ordinal);
-        socket.Data[SubscriptionsKey] = subscriptions;
 
         socket.On("subscribe", e =>
         {

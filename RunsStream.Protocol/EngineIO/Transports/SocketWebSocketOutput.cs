@@ -33,7 +33,55 @@ internal sealed class SocketWebSocketOutput : WebSocketOutput
         _batch.Add(segment);
     }
 
-    public override async ValueTask SendAsync()
+    public override ValueTask SendAsync()
+    {
+        // Most batches fit in the socket's buffer: one gathering send without waiting; wait
+        // (which costs the socket its cached asynchronous state) only for what is left.
+        var sent = TrySendBatchNow();
+        if (sent < 0)
+        {
+            _batch.Clear();
+            return ValueTask.FromException(new IOException("The connection is broken."));
+        }
+        var done = 0;
+        while (done < _batch.Count && sent >= _batch[done].Count)
+        {
+            sent -= _batch[done].Count;
+            done++;
+        }
+        if (done == _batch.Count)
+        {
+            _batch.Clear();
+            return ValueTask.CompletedTask;
+        }
+        _batch.RemoveRange(0, done);
+        _batch[0] = _batch[0][sent..];
+        return SendRestAsync();
+    }
+
+    private int TrySendBatchNow()
+    {
+        if (_batch.Count == 1)
+        {
+            return TrySendNow(_batch[0]);
+        }
+        try
+        {
+            var sent = _socket.Send(_batch, SocketFlags.None, out var error);
+            return error switch
+            {
+                SocketError.Success => sent,
+                SocketError.WouldBlock => 0,
+                _ => -1,
+            };
+        }
+        catch (ObjectDisposedException)
+        {
+            return -1;
+        }
+    }
+
+    private async ValueTask SendRestAsync()
     {
         try
         {

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Text.Unicode;
 using RunsStream.Protocol.EngineIO.Parser;
@@ -24,7 +23,8 @@ internal sealed class WebSocketTransport
     private readonly Action _abort;
     private readonly PipeReader _reader;
     private readonly WebSocketOutput _output;
-    private readonly ConcurrentQueue<ReadOnlyMemory<byte>> _control = new();
+    // Control frames waiting for the writer; created on first use, guarded by _signalLock.
+    private Queue<ReadOnlyMemory<byte>>? _control;
     private readonly object _signalLock = new();
     private TaskCompletionSource? _controlSignal;
     private volatile bool _active;
@@ -55,11 +55,14 @@ internal sealed class WebSocketTransport
     /// <summary>Sends a frame ahead of the session's queue (probe answer, pong, close).</summary>
     public void SendControl(ReadOnlyMemory<byte> frame)
     {
-        if (_active && _control.IsEmpty && _session.Queue.TrySendNow(frame))
+        lock (_signalLock)
         {
-            return;
+            if (_control is not { Count: > 0 } && _active && _session.Queue.TrySendNow(frame))
+            {
+                return;
+            }
+            (_control ??= new()).Enqueue(frame);
         }
-        _control.Enqueue(frame);
         Wake();
     }
 
@@ -213,7 +216,7 @@ internal sealed class WebSocketTransport
                     {
                         _output.Add(partial);
                     }
-                    while (_control.TryDequeue(out var control))
+                    while (TryDequeueControl(out var control))
                     {
                         _output.Add(control);
                         if (IsCloseFrame(control.Span))
@@ -283,7 +286,7 @@ internal sealed class WebSocketTransport
         Task controlWait;
         lock (_signalLock)
         {
-            if (!_control.IsEmpty)
+            if (_control is { Count: > 0 })
             {
                 return Task.CompletedTask;
             }
@@ -311,6 +314,15 @@ internal sealed class WebSocketTransport
             _controlSignal = null;
         }
         signal?.TrySetResult();
+    }
+
+    private bool TryDequeueControl(out ReadOnlyMemory<byte> frame)
+    {
+        lock (_signalLock)
+        {
+            frame = default;
+            return _control is not null && _control.TryDequeue(out frame);
+        }
     }
 
     /// <summary>Frames queue from now on: nothing may follow a close frame.</summary>
