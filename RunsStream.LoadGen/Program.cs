@@ -81,11 +81,17 @@ Console.WriteLine();
 Console.WriteLine(markdown);
 
 Directory.CreateDirectory(outDir);
-var stem = started.ToString("yyyy-MM-dd-HHmm") + (quick ? "-quick" : "");
+// A run of some scenarios or of one server is kept under its own name and replaces neither
+// latest.md nor the table in bench/README.md.
+var partial = only is not null || servers.Length < 2;
+var stem = started.ToString("yyyy-MM-dd-HHmm") + (quick ? "-quick" : "") + (partial ? "-partial" : "");
 File.WriteAllText(Path.Combine(outDir, stem + ".md"), markdown);
 File.WriteAllText(Path.Combine(outDir, stem + ".json"), report.Json(micro));
-File.WriteAllText(Path.Combine(outDir, quick ? "latest-quick.md" : "latest.md"), markdown);
-if (!quick && only is null)
+if (!partial)
+{
+    File.WriteAllText(Path.Combine(outDir, quick ? "latest-quick.md" : "latest.md"), markdown);
+}
+if (!quick && !partial)
 {
     ReadmeTable.Update(Path.Combine(root, "bench", "README.md"), report.Markdown(null) + $"\n(Micro-benchmarks, when run: `bench/results/{stem}.md`.)\n");
 }
