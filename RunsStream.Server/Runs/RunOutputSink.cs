@@ -9,9 +9,11 @@ namespace RunsStream.Server.Runs;
 internal sealed class RunOutputSink(RunState run, TimeProvider time) : IRunOutputSink
 {
     private readonly object _lock = new();
-    private List<(OutputStream Stream, string Text)>? _held = new();
+    private List<(OutputStream Stream, byte[] Text)>? _held = new();
 
-    public void OnOutput(OutputStream stream, string text)
+    public void OnOutput(OutputStream stream, string text) => OnOutput(stream, System.Text.Encoding.UTF8.GetBytes(text));
+
+    public void OnOutput(OutputStream stream, byte[] text)
     {
         lock (_lock)
         {
@@ -39,7 +41,7 @@ internal sealed class RunOutputSink(RunState run, TimeProvider time) : IRunOutpu
         }
     }
 
-    private void Append(OutputStream stream, string text)
+    private void Append(OutputStream stream, byte[] text)
     {
         var type = stream == OutputStream.Stdout ? RunEventType.Stdout : RunEventType.Stderr;
         run.Append(seq => new RunEvent(run.RunId, seq, type, text, time.GetUtcNow()));

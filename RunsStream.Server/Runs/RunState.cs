@@ -268,7 +268,7 @@ public sealed class RunState : IPersistenceListener
             }
         }
         // Older than the memory window: those events are durable, read them from the store.
-        return ReadStore(afterSeq, maxEvents, maxBytes);
+        return ReadStoreAsync(afterSeq, maxEvents, maxBytes).GetAwaiter().GetResult();
     }
 
     /// <summary>Completes when an event after <paramref name="afterSeq"/> exists.</summary>
@@ -283,42 +283,67 @@ public sealed class RunState : IPersistenceListener
     /// <summary>Store batches recently read for this run, shared by subscribers replaying together.</summary>
     private const int StoreBatchCacheSize = 16;
 
-    private readonly LinkedList<(long After, int MaxEvents, long MaxBytes, List<RunEvent> Batch)> _storeBatches = new();
+    private readonly LinkedList<(long After, int MaxEvents, long MaxBytes, Task<List<RunEvent>> Batch)> _storeBatches = new();
 
     /// <summary>
-    /// Reads durable events from the store. Subscribers that replay the same finished run at
-    /// once (a late join of many) ask for the same batches: the last few are kept, so they share
-    /// one read and, through each event's cached encoding, one frame per event.
+    /// Reads durable events from the store, off the caller's thread. Subscribers that replay the
+    /// same finished run at once (a late join of many) ask for the same batches: each batch is
+    /// read once, by the first to ask, the others await that read, and the last few are kept, so
+    /// they share one read and, through each event's cached encoding, one frame per event.
     /// </summary>
-    private List<RunEvent> ReadStore(long afterSeq, int maxEvents, long maxBytes)
+    private Task<List<RunEvent>> ReadStoreAsync(long afterSeq, int maxEvents, long maxBytes)
+    {
+        if (!IsFinished)
+        {
+            // A live run's stored log still changes (retention drops): read it fresh.
+            return Task.Run(() => _store.ReadEvents(RunId, afterSeq, maxEvents, maxBytes));
+        }
+        Task<List<RunEvent>> batch;
+        var created = false;
+        lock (_storeBatches)
+        {
+            var node = _storeBatches.First;
+            while (node is not null && (node.Value.After != afterSeq || node.Value.MaxEvents != maxEvents || node.Value.MaxBytes != maxBytes))
+            {
+                node = node.Next;
+            }
+            if (node is not null)
+            {
+                _storeBatches.Remove(node);
+            }
+            else
+            {
+                node = new((afterSeq, maxEvents, maxBytes, Task.Run(() => _store.ReadEvents(RunId, afterSeq, maxEvents, maxBytes))));
+                created = true;
+            }
+            _storeBatches.AddFirst(node);
+            if (_storeBatches.Count > StoreBatchCacheSize)
+            {
+                _storeBatches.RemoveLast();
+            }
+            batch = node.Value.Batch;
+        }
+        if (created)
+        {
+            _ = batch.ContinueWith(ForgetFailedRead, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        return batch;
+    }
+
+    /// <summary>A failed read is not kept: the next subscriber to ask reads again.</summary>
+    private void ForgetFailedRead(Task<List<RunEvent>> failed)
     {
         lock (_storeBatches)
         {
             for (var node = _storeBatches.First; node is not null; node = node.Next)
             {
-                var (after, events, bytes, batch) = node.Value;
-                if (after == afterSeq && events == maxEvents && bytes == maxBytes)
+                if (ReferenceEquals(node.Value.Batch, failed))
                 {
                     _storeBatches.Remove(node);
-                    _storeBatches.AddFirst(node);
-                    return batch;
+                    return;
                 }
             }
         }
-        var read = _store.ReadEvents(RunId, afterSeq, maxEvents, maxBytes);
-        if (!IsFinished)
-        {
-            return read; // a live run's stored log still changes (retention drops): read it fresh
-        }
-        lock (_storeBatches)
-        {
-            _storeBatches.AddFirst((afterSeq, maxEvents, maxBytes, read));
-            if (_storeBatches.Count > StoreBatchCacheSize)
-            {
-                _storeBatches.RemoveLast();
-            }
-        }
-        return read;
     }
 
     internal void AddSubscriber(RunSubscription subscription)
@@ -340,9 +365,9 @@ public sealed class RunState : IPersistenceListener
 
     /// <summary>
     /// Called by a catching-up subscription: when it has every event so far it becomes live
-    /// (returns true with no events); otherwise it gets the next batch to send.
+    /// (null); otherwise it gets the next batch to send, from memory or from the store.
     /// </summary>
-    internal bool TryGoLive(RunSubscription subscription, out List<RunEvent> batch)
+    internal ValueTask<List<RunEvent>?> NextBatchOrGoLiveAsync(RunSubscription subscription)
     {
         lock (_lock)
         {
@@ -352,16 +377,15 @@ public sealed class RunState : IPersistenceListener
                 {
                     _live.Add(subscription);
                 }
-                batch = [];
-                return true;
+                return ValueTask.FromResult<List<RunEvent>?>(null);
             }
             if (_log.TryRead(subscription.NextSeq - 1, 512, 256 * 1024) is { } fromMemory)
             {
-                batch = fromMemory;
-                return false;
+                return ValueTask.FromResult<List<RunEvent>?>(fromMemory);
             }
         }
-        batch = ReadStore(subscription.NextSeq - 1, 512, 256 * 1024);
-        return false;
+        return AwaitStore(ReadStoreAsync(subscription.NextSeq - 1, 512, 256 * 1024));
+
+        static async ValueTask<List<RunEvent>?> AwaitStore(Task<List<RunEvent>> read) => await read;
     }
 }

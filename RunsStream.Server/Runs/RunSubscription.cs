@@ -80,9 +80,9 @@ public sealed class RunSubscription
                 {
                     await Socket.WaitForDrainAsync(_stop.Token);
                 }
-                if (Run.TryGoLive(this, out var batch))
+                if (await Run.NextBatchOrGoLiveAsync(this) is not { } batch)
                 {
-                    return;
+                    return; // live
                 }
                 foreach (var e in batch)
                 {

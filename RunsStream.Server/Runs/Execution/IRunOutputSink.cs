@@ -17,6 +17,10 @@ public interface IRunOutputSink
     /// </param>
     void OnOutput(OutputStream stream, string text);
 
+    /// <summary>The same text as UTF-8 (what the pumps deliver; the default decodes it for <see cref="OnOutput(OutputStream, string)"/>).</summary>
+    /// <param name="utf8">Valid UTF-8, never empty; the sink may keep the array.</param>
+    void OnOutput(OutputStream stream, byte[] utf8) => OnOutput(stream, System.Text.Encoding.UTF8.GetString(utf8));
+
     /// <summary>
     /// Awaited by each pipe reader before it reads more: flow control for a sink whose
     /// consumer (the store) has fallen far behind. While it is pending the process blocks on

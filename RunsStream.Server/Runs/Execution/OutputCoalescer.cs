@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Microsoft.Extensions.Logging;
 
@@ -14,7 +15,8 @@ namespace RunsStream.Server.Runs.Execution;
 internal sealed class OutputCoalescer : IDisposable
 {
     private readonly object _lock = new();
-    private readonly StringBuilder _pending = new();
+    // The pending text, as UTF-8: what the event holds and the wire carries.
+    private readonly ArrayBufferWriter<byte> _pending = new(4096);
     private readonly IRunOutputSink _sink;
     private readonly ILogger _logger;
     private readonly int _processId;
@@ -58,11 +60,12 @@ internal sealed class OutputCoalescer : IDisposable
             }
             // Flushing before the other stream's text, and before a piece that would overflow the
             // bound, keeps events ordered as read and no larger than MaxChunkBytes.
-            if (_pending.Length > 0 && (_pendingStream != stream || _pendingBytes + rawBytes > _maxChunkBytes))
+            if (_pending.WrittenCount > 0 && (_pendingStream != stream || _pendingBytes + rawBytes > _maxChunkBytes))
             {
                 FlushLocked();
             }
-            _pending.Append(text);
+            var utf8 = _pending.GetSpan(Encoding.UTF8.GetByteCount(text));
+            _pending.Advance(Encoding.UTF8.GetBytes(text, utf8));
             _pendingStream = stream;
             _pendingBytes += rawBytes;
             if (_pendingBytes >= _maxChunkBytes || _maxDelay == TimeSpan.Zero)
@@ -121,17 +124,17 @@ internal sealed class OutputCoalescer : IDisposable
             _timerArmed = false;
             _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
-        if (_pending.Length == 0)
+        if (_pending.WrittenCount == 0)
         {
             return;
         }
-        string text = _pending.ToString();
-        _pending.Clear();
+        var utf8 = _pending.WrittenSpan.ToArray();
+        _pending.ResetWrittenCount();
         _pendingBytes = 0;
         _lastFlush = _time.GetTimestamp();
         try
         {
-            _sink.OnOutput(_pendingStream, text);
+            _sink.OnOutput(_pendingStream, utf8);
         }
         catch (Exception ex)
         {

@@ -154,7 +154,7 @@ public sealed partial class SqliteRunStore
         var timestamp = FromMillis(r.GetInt64(3));
         if (type != RunEventType.Status)
         {
-            return new RunEvent(runId, r.GetInt64(0), type, r.GetString(2), timestamp);
+            return new RunEvent(runId, r.GetInt64(0), type, r.GetFieldValue<byte[]>(2), timestamp);
         }
         RunStatuses.TryParse(r.GetString(4), out var status);
         return RunEvent.ForStatus(runId, r.GetInt64(0), status, timestamp,

@@ -118,7 +118,7 @@ public sealed partial class SqliteRunStore
                 "$last", "$out", "$err", "$gfrom", "$gto", "$gbytes", "$gfromoff", "$gtooff", "$gat");
             _appendEvent = Prepare(connection, transaction, """
                 INSERT OR REPLACE INTO events(run_id, seq, type, data, ts, status, reason, exit_code, stdout_bytes, stderr_bytes, out_offset, stream_offset)
-                VALUES($id, $seq, $type, $data, $ts, $status, $reason, $exit, $out, $err, $offset, $soffset)
+                VALUES($id, $seq, $type, CAST($data AS TEXT), $ts, $status, $reason, $exit, $out, $err, $offset, $soffset)
                 """, "$id", "$seq", "$type", "$data", "$ts", "$status", "$reason", "$exit", "$out", "$err", "$offset", "$soffset");
             _dropEvents = Prepare(connection, transaction, "DELETE FROM events WHERE run_id=$id AND seq BETWEEN $from AND $to", "$id", "$from", "$to");
             _recordGap = Prepare(connection, transaction, """
@@ -178,7 +178,7 @@ public sealed partial class SqliteRunStore
             Set(c, "$id", e.RunId);
             Set(c, "$seq", e.Seq);
             Set(c, "$type", (int)e.Type);
-            Set(c, "$data", e.Data);
+            Set(c, "$data", e.DataUtf8Array); // UTF-8 bound as is; stored as TEXT by the CAST
             Set(c, "$ts", ToMillis(e.Timestamp));
             Set(c, "$status", e.Status?.ToWire());
             Set(c, "$reason", e.Reason);

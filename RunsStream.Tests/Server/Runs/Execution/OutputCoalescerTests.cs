@@ -102,10 +102,10 @@ public sealed class OutputCoalescerTests
     {
         var calls = new List<string>();
         var sink = new Moq.Mock<IRunOutputSink>();
-        sink.Setup(s => s.OnOutput(Moq.It.IsAny<OutputStream>(), Moq.It.IsAny<string>()))
-            .Callback((OutputStream _, string text) =>
+        sink.Setup(s => s.OnOutput(Moq.It.IsAny<OutputStream>(), Moq.It.IsAny<byte[]>()))
+            .Callback((OutputStream _, byte[] utf8) =>
             {
-                calls.Add(text);
+                calls.Add(System.Text.Encoding.UTF8.GetString(utf8));
                 if (calls.Count == 1)
                 {
                     throw new InvalidOperationException("sink bug");
