@@ -45,7 +45,6 @@ public static class RunsStreamApp
             : new SqliteRunStore(options.DataDirectory, sp.GetRequiredService<ILogger<SqliteRunStore>>()));
         builder.Services.AddSingleton<RunsService>();
         builder.Services.AddSingleton<RunsSocketHandlers>();
-        builder.Services.AddHostedService<RunsLifetime>();
         builder.Services.AddRouting();
         builder.Services.AddSocketIO(io =>
         {
@@ -57,6 +56,9 @@ public static class RunsStreamApp
                 Cors = options.CorsOrigins.Count > 0 ? new CorsPolicy(options.CorsOrigins) : null,
             };
         });
+        // Registered after AddSocketIO so that it stops first: runs are stopped and their last
+        // events sent while the clients are still connected, then the sessions are closed.
+        builder.Services.AddHostedService<RunsLifetime>();
         if (options.CorsOrigins.Count > 0)
         {
             builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>

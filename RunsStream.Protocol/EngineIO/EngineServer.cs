@@ -234,7 +234,13 @@ public sealed partial class EngineServer : IAsyncDisposable
     {
         _sessions.TryRemove(new KeyValuePair<string, EngineSession>(session.Id, session));
         Log.SessionClosed(_logger, session.Id);
+        if (_sessions.IsEmpty)
+        {
+            Volatile.Read(ref _allClosed)?.TrySetResult();
+        }
     }
+
+    private TaskCompletionSource? _allClosed;
 
     /// <summary>Like the reference's base64id: 15 random bytes, URL-safe base64 (20 characters).</summary>
     private static string NewSessionId()
@@ -242,6 +248,37 @@ public sealed partial class EngineServer : IAsyncDisposable
         Span<byte> bytes = stackalloc byte[15];
         RandomNumberGenerator.Fill(bytes);
         return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
+    }
+
+    /// <summary>
+    /// Closes every session as a server shutting down does: what is queued for a client is sent
+    /// first, then the close (a WebSocket also gets its close frame). Sessions that have not
+    /// finished within <paramref name="timeout"/> (a long-polling client that does not poll
+    /// again, a client that does not read) are ended at once.
+    /// </summary>
+    public async Task CloseAllAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var allClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _allClosed, allClosed);
+        foreach (var session in _sessions.Values)
+        {
+            session.Close("server shutting down");
+        }
+        if (_sessions.IsEmpty)
+        {
+            return;
+        }
+        try
+        {
+            await allClosed.Task.WaitAsync(timeout, cancellationToken);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            foreach (var session in _sessions.Values)
+            {
+                session.Abort("server shutting down");
+            }
+        }
     }
 
     /// <summary>Closes every session (graceful for WebSocket: queued frames are sent first).</summary>

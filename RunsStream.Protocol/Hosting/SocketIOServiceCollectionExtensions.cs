@@ -7,7 +7,10 @@ namespace RunsStream.Protocol.Hosting;
 
 public static class SocketIOServiceCollectionExtensions
 {
-    /// <summary>Registers one <see cref="SocketIOServer"/> configured by <paramref name="configure"/>.</summary>
+    /// <summary>
+    /// Registers one <see cref="SocketIOServer"/> configured by <paramref name="configure"/>, and
+    /// closes its sessions when the host stops (after the hosted services registered later).
+    /// </summary>
     public static IServiceCollection AddSocketIO(this IServiceCollection services, Action<SocketIOOptions>? configure = null)
     {
         var options = new SocketIOOptions();
@@ -16,6 +19,7 @@ public static class SocketIOServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
         services.AddSingleton(sp => new SocketIOServer(options, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddHostedService<SocketIOLifetime>();
         return services;
     }
 }

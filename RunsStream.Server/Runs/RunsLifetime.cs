@@ -7,10 +7,12 @@ namespace RunsStream.Server.Runs;
 
 /// <summary>
 /// The runs' part of the host's life: on start, recovery of runs an earlier process left
-/// unfinished and the retention job; on stop, the runs' processes are stopped (SIGTERM, then
-/// SIGKILL after the grace) and every event is flushed to the store before the host exits.
+/// unfinished and the retention job; when the host begins to stop (before the Socket.IO
+/// sessions are closed and before the web server stops), the runs' processes are stopped
+/// (SIGTERM, then SIGKILL after the grace), so their last events still reach the subscribers,
+/// and every event is flushed to the store before the host exits.
 /// </summary>
-internal sealed class RunsLifetime(RunsService runs, IRunStore store, RunsStreamOptions options, TimeProvider time, ILogger<RunsLifetime> logger) : IHostedService, IDisposable
+internal sealed class RunsLifetime(RunsService runs, IRunStore store, RunsStreamOptions options, TimeProvider time, ILogger<RunsLifetime> logger) : IHostedLifecycleService, IDisposable
 {
     /// <summary>How often the retention job looks for expired runs.</summary>
     public static readonly TimeSpan RetentionInterval = TimeSpan.FromMinutes(10);
@@ -44,12 +46,21 @@ internal sealed class RunsLifetime(RunsService runs, IRunStore store, RunsStream
         }
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         _retention?.Dispose();
         await runs.DisposeAsync();
         await store.FlushAsync(CancellationToken.None);
     }
+
+    /// <summary>After the web server has stopped: anything written since is made durable too.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => store.FlushAsync(CancellationToken.None);
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public void Dispose() => _retention?.Dispose();
 }
