@@ -22,6 +22,7 @@ public static class ComplianceApp
         builder.Services.AddSocketIO(options =>
         {
             options.ConnectTimeout = TimeSpan.FromMilliseconds(1000);
+            options.ShutdownTimeout = TimeSpan.FromMilliseconds(500); // the suites do not test shutdown
             options.Engine = CreateEngineOptions();
         });
         builder.Services.AddRouting();

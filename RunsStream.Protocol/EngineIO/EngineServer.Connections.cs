@@ -55,9 +55,13 @@ public sealed partial class EngineServer
 
     /// <summary>
     /// Serves a connection whose first request, <paramref name="head"/> (already consumed from
-    /// its input), passed <see cref="AcceptsWebSocket"/>. Returns when the connection ends.
+    /// its input), passed <see cref="AcceptsWebSocket"/>. Completes when the connection ends.
     /// </summary>
-    public async Task RunWebSocketConnectionAsync(ConnectionContext connection, HttpRequestHead head)
+    /// <remarks>
+    /// Not an async method: when the 101 goes out at once (the usual case), the task returned is
+    /// the transport's own, and an idle connection keeps no state machine of this method alive.
+    /// </remarks>
+    public Task RunWebSocketConnectionAsync(ConnectionContext connection, HttpRequestHead head)
     {
         var tls = connection.Features.Get<ITlsHandshakeFeature>() is not null;
         WebSocketOutput output = !tls && connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket
@@ -70,17 +74,27 @@ public sealed partial class EngineServer
         if (sid.Length > 0 && (!_sessions.TryGetValue(sid, out session) || session.IsFinalized))
         {
             // The session ended since the check: refuse as the HTTP path would.
-            await RespondAsync(output, EngineResponses.RawError(EngineErrorCode.UnknownSid));
-            return;
+            return RespondAsync(output, EngineResponses.RawError(EngineErrorCode.UnknownSid)).AsTask();
         }
 
-        await RespondAsync(output, SwitchingProtocols(head["Sec-WebSocket-Key"]!));
+        var switching = RespondAsync(output, SwitchingProtocols(head["Sec-WebSocket-Key"]!));
+        return switching.IsCompletedSuccessfully
+            ? Serve(connection, head, output, query, tls, session)
+            : ServeAfterAsync(switching, connection, head, output, query, tls, session);
+    }
+
+    private async Task ServeAfterAsync(ValueTask switching, ConnectionContext connection, HttpRequestHead head, WebSocketOutput output, Dictionary<string, Microsoft.Extensions.Primitives.StringValues> query, bool tls, EngineSession? session)
+    {
+        await switching;
+        await Serve(connection, head, output, query, tls, session);
+    }
+
+    private Task Serve(ConnectionContext connection, HttpRequestHead head, WebSocketOutput output, Dictionary<string, Microsoft.Extensions.Primitives.StringValues> query, bool tls, EngineSession? session)
+    {
         if (session is not null)
         {
-            await ProbeWithWebSocketAsync(session, new WebSocketTransport(connection.Transport.Input, output, session, connection.Abort));
-            return;
+            return ProbeWithWebSocketAsync(session, new WebSocketTransport(connection.Transport.Input, output, session, connection.Abort));
         }
-
         var values = new Dictionary<string, string>(query.Count, StringComparer.Ordinal);
         foreach (var (key, value) in query)
         {
@@ -94,7 +108,7 @@ public sealed partial class EngineServer
             tls,
             _time.GetUtcNow());
         session = NewSession(request);
-        await OpenWithWebSocketAsync(session, new WebSocketTransport(connection.Transport.Input, output, session, connection.Abort));
+        return OpenWithWebSocketAsync(session, new WebSocketTransport(connection.Transport.Input, output, session, connection.Abort));
     }
 
     private static string Get(Dictionary<string, Microsoft.Extensions.Primitives.StringValues> query, string key) =>
@@ -112,9 +126,9 @@ public sealed partial class EngineServer
         "Connection: Upgrade\r\n" +
         $"Sec-WebSocket-Accept: {WebSocketHandshake.ComputeAccept(key)}\r\n\r\n");
 
-    private static async Task RespondAsync(WebSocketOutput output, byte[] bytes)
+    private static ValueTask RespondAsync(WebSocketOutput output, byte[] bytes)
     {
         output.Add(bytes);
-        await output.SendAsync();
+        return output.SendAsync();
     }
 }

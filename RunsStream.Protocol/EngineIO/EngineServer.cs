@@ -178,26 +178,26 @@ public sealed partial class EngineServer : IAsyncDisposable
         return EngineFrame.Text(EnginePacketType.Open, open.ToUtf8Json());
     }
 
-    /// <summary>A new session whose first transport is this WebSocket; returns when the connection ends.</summary>
-    private async Task OpenWithWebSocketAsync(EngineSession session, WebSocketTransport webSocket)
+    /// <summary>A new session whose first transport is this WebSocket; completes when the connection ends.</summary>
+    private Task OpenWithWebSocketAsync(EngineSession session, WebSocketTransport webSocket)
     {
         _sessions[session.Id] = session;
         webSocket.SendControl(OpenFrame(session, TransportNames.WebSocket).WebSocketFrame);
         session.Attach(_handlerFactory(session));
         session.StartWithWebSocket(webSocket);
         Log.SessionOpened(_logger, session.Id, TransportNames.WebSocket);
-        await webSocket.RunAsync();
+        return webSocket.RunAsync();
     }
 
-    /// <summary>An upgrade of a polling session to this WebSocket; returns when the connection ends.</summary>
-    private static async Task ProbeWithWebSocketAsync(EngineSession session, WebSocketTransport probe)
+    /// <summary>An upgrade of a polling session to this WebSocket; completes when the connection ends.</summary>
+    private static Task ProbeWithWebSocketAsync(EngineSession session, WebSocketTransport probe)
     {
         if (!session.TryBeginProbe(probe))
         {
             // As the reference server: the handshake succeeds, then the socket is closed at once.
             probe.Close(WebSocketCloseCodes.PolicyViolation, "session already upgraded or upgrading");
         }
-        await probe.RunAsync();
+        return probe.RunAsync();
     }
 
     /// <summary>Zero-byte reads: an idle connection holds no read buffer.</summary>

@@ -2,12 +2,13 @@ namespace RunsStream.Protocol.EngineIO;
 
 /// <summary>
 /// The v4 heartbeat (engine.io-protocol v4, "Heartbeat"): the server sends PING every
-/// pingInterval and closes the session when no PONG arrives within pingTimeout.
+/// pingInterval and closes the session when no PONG arrives within pingTimeout. One timer per
+/// session serves both waits, created at the first ping.
 /// </summary>
 public sealed partial class EngineSession
 {
-    private ITimer? _pingTimer;
-    private ITimer? _pingTimeoutTimer;
+    private ITimer? _heartbeatTimer;
+    private bool _awaitingPong;
 
     private void SchedulePing()
     {
@@ -17,42 +18,47 @@ public sealed partial class EngineSession
             {
                 return;
             }
-            _pingTimer ??= _time.CreateTimer(static s => ((EngineSession)s!).OnPingDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _pingTimer.Change(_options.PingInterval, Timeout.InfiniteTimeSpan);
+            _awaitingPong = false;
+            _heartbeatTimer ??= _time.CreateTimer(static s => ((EngineSession)s!).OnHeartbeatTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _heartbeatTimer.Change(_options.PingInterval, Timeout.InfiniteTimeSpan);
         }
     }
 
-    private void OnPingDue()
+    /// <summary>Either the ping is due (send it, wait pingTimeout) or the pong is overdue.</summary>
+    private void OnHeartbeatTimer()
     {
+        bool pongOverdue;
         lock (_lock)
         {
             if (_state != SessionState.Open)
             {
                 return;
             }
-            _pingTimeoutTimer ??= _time.CreateTimer(static s => ((EngineSession)s!).OnPingTimeout(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _pingTimeoutTimer.Change(_options.PingTimeout, Timeout.InfiniteTimeSpan);
+            pongOverdue = _awaitingPong;
+            if (!pongOverdue)
+            {
+                _awaitingPong = true;
+                _heartbeatTimer!.Change(_options.PingTimeout, Timeout.InfiniteTimeSpan);
+            }
         }
-        Send(EngineFrame.Ping);
-    }
-
-    private void OnPingTimeout() => Abort("ping timeout");
-
-    private void OnPong()
-    {
-        lock (_lock)
+        if (pongOverdue)
         {
-            _pingTimeoutTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            Abort("ping timeout");
         }
-        SchedulePing();
+        else
+        {
+            Send(EngineFrame.Ping);
+        }
     }
+
+    /// <summary>As the reference: any pong ends the wait and starts the next interval.</summary>
+    private void OnPong() => SchedulePing();
 
     private void StopHeartbeat()
     {
         lock (_lock)
         {
-            _pingTimer?.Dispose();
-            _pingTimeoutTimer?.Dispose();
+            _heartbeatTimer?.Dispose();
         }
     }
 }

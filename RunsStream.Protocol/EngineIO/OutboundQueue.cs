@@ -23,6 +23,7 @@ internal sealed class OutboundQueue(long maxBytes)
     private TaskCompletionSource? _waiter;
     private TaskCompletionSource? _drainWaiter;
     private WebSocketOutput? _direct;
+    private Action? _waker;
     private ReadOnlyMemory<byte> _partial;
     private bool _writing;
     private long _bytes;
@@ -33,6 +34,18 @@ internal sealed class OutboundQueue(long maxBytes)
     public int Count
     {
         get { lock (_lock) return _frames.Count + (_partial.IsEmpty ? 0 : 1); }
+    }
+
+    /// <summary>
+    /// Called (outside this queue's lock) whenever there is new work for the writer, besides
+    /// completing <see cref="WaitAsync"/>: the WebSocket writer waits on one signal of its own.
+    /// </summary>
+    public void SetWaker(Action? waker)
+    {
+        lock (_lock)
+        {
+            _waker = waker;
+        }
     }
 
     /// <summary>Lets producers send on <paramref name="output"/> while the writer is idle.</summary>
@@ -80,32 +93,42 @@ internal sealed class OutboundQueue(long maxBytes)
     public bool TryEnqueue(EngineFrame frame)
     {
         TaskCompletionSource? wake;
+        Action? waker;
         lock (_lock)
         {
             if (_completed)
             {
                 return true; // the session is closing: drop silently
             }
-            if (TrySendNowLocked(frame.WebSocketFrame))
+            if (TrySendNowLocked(frame.WebSocketFrame, out var partial))
             {
-                return true;
+                if (!partial)
+                {
+                    return true;
+                }
             }
-            if (_bytes + frame.Size > maxBytes && (_frames.Count > 0 || !_partial.IsEmpty))
+            else
             {
-                return false;
+                if (_bytes + frame.Size > maxBytes && (_frames.Count > 0 || !_partial.IsEmpty))
+                {
+                    return false;
+                }
+                _frames.Enqueue(frame);
+                _bytes += frame.Size;
             }
-            _frames.Enqueue(frame);
-            _bytes += frame.Size;
             wake = _waiter;
             _waiter = null;
+            waker = _waker;
         }
         wake?.TrySetResult();
+        waker?.Invoke();
         return true;
     }
 
     public bool TryEnqueue(IReadOnlyList<EngineFrame> frames)
     {
         TaskCompletionSource? wake;
+        Action? waker;
         lock (_lock)
         {
             if (_completed)
@@ -128,8 +151,10 @@ internal sealed class OutboundQueue(long maxBytes)
             _bytes += size;
             wake = _waiter;
             _waiter = null;
+            waker = _waker;
         }
         wake?.TrySetResult();
+        waker?.Invoke();
         return true;
     }
 
@@ -140,19 +165,33 @@ internal sealed class OutboundQueue(long maxBytes)
     /// </summary>
     public bool TrySendNow(ReadOnlyMemory<byte> frame)
     {
+        TaskCompletionSource? wake = null;
+        Action? waker = null;
+        bool handled;
         lock (_lock)
         {
-            return !_completed && TrySendNowLocked(frame);
+            var partial = false;
+            handled = !_completed && TrySendNowLocked(frame, out partial);
+            if (handled && partial)
+            {
+                wake = _waiter;
+                _waiter = null;
+                waker = _waker;
+            }
         }
+        wake?.TrySetResult();
+        waker?.Invoke();
+        return handled;
     }
 
     /// <summary>
     /// Sends <paramref name="frame"/> on this thread when the writer is idle and nothing is
-    /// queued. True when it was handled: sent whole, or in part with the rest kept for the
-    /// writer. False when nothing was sent: queue it.
+    /// queued. True when it was handled: sent whole, or in part (<paramref name="partial"/>) with
+    /// the rest kept for the writer, who must then be woken. False when nothing was sent: queue it.
     /// </summary>
-    private bool TrySendNowLocked(ReadOnlyMemory<byte> frame)
+    private bool TrySendNowLocked(ReadOnlyMemory<byte> frame, out bool partial)
     {
+        partial = false;
         if (_direct is not { } direct || _writing || !_partial.IsEmpty || _frames.Count > 0)
         {
             return false;
@@ -172,8 +211,7 @@ internal sealed class OutboundQueue(long maxBytes)
         {
             _partial = frame[sent..];
             _bytes += _partial.Length;
-            _waiter?.TrySetResult();
-            _waiter = null;
+            partial = true;
         }
         return true;
     }
@@ -234,12 +272,15 @@ internal sealed class OutboundQueue(long maxBytes)
     public void Signal()
     {
         TaskCompletionSource? wake;
+        Action? waker;
         lock (_lock)
         {
             wake = _waiter;
             _waiter = null;
+            waker = _waker;
         }
         wake?.TrySetResult();
+        waker?.Invoke();
     }
 
     /// <summary>Stops accepting frames; queued frames can still be drained.</summary>

@@ -8,7 +8,14 @@ namespace RunsStream.Protocol.Hosting;
 /// <summary>Looks at a connection's first request and hands it to the Engine.IO server or to HTTP.</summary>
 internal static class EngineIOConnectionMiddleware
 {
-    public static async Task RunAsync(ConnectionContext connection, ConnectionDelegate next, Func<EngineServer> server, Func<string> path)
+    /// <remarks>
+    /// The connection's task is the one of whoever takes it (the WebSocket transport or HTTP):
+    /// once the first read is looked at, nothing of this method stays alive with the connection.
+    /// </remarks>
+    public static Task RunAsync(ConnectionContext connection, ConnectionDelegate next, Func<EngineServer> server, Func<string> path) =>
+        LookAsync(connection, next, server, path).Unwrap();
+
+    private static async Task<Task> LookAsync(ConnectionContext connection, ConnectionDelegate next, Func<EngineServer> server, Func<string> path)
     {
         var input = connection.Transport.Input;
         ReadResult result;
@@ -18,19 +25,18 @@ internal static class EngineIOConnectionMiddleware
         }
         catch (OperationCanceledException)
         {
-            return;
+            return Task.CompletedTask;
         }
         var buffer = result.Buffer;
-        // Only a head that arrived whole is taken here; anything else is HTTP's to read and answer.
         var engine = server();
+        // Only a head that arrived whole is taken here; anything else is HTTP's to read and answer.
         if (HttpRequestHead.TryParse(buffer, out var head, out var end) == HttpRequestHead.ParseResult.Complete
             && engine.AcceptsWebSocket(head!, path()))
         {
             input.AdvanceTo(end);
-            await engine.RunWebSocketConnectionAsync(connection, head!);
-            return;
+            return engine.RunWebSocketConnectionAsync(connection, head!);
         }
         input.AdvanceTo(buffer.Start);
-        await next(connection);
+        return next(connection);
     }
 }

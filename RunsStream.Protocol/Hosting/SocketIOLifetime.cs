@@ -12,10 +12,7 @@ namespace RunsStream.Protocol.Hosting;
 /// </summary>
 internal sealed class SocketIOLifetime(SocketIOServer server) : IHostedLifecycleService
 {
-    /// <summary>How long clients get to take what is queued for them and the close.</summary>
-    public static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
-
-    public Task StoppingAsync(CancellationToken cancellationToken) => server.Engine.CloseAllAsync(CloseTimeout, cancellationToken);
+    public Task StoppingAsync(CancellationToken cancellationToken) => server.Engine.CloseAllAsync(server.Options.ShutdownTimeout, cancellationToken);
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

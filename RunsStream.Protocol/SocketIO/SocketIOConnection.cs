@@ -16,7 +16,8 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
 {
     private readonly SocketIOServer _server;
     private readonly Dictionary<string, SocketIOSocket> _sockets = new(StringComparer.Ordinal);
-    private readonly ITimer _connectTimer;
+    // Dropped once a namespace is connected: a disposed timer still costs its objects.
+    private ITimer? _connectTimer;
     private SocketIOPacket? _binaryPacket;
     private List<byte[]>? _binaryParts;
 
@@ -148,7 +149,7 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
             _sockets[ns.Name] = socket;
         }
         replaced?.OnClose("client namespace reconnect");
-        _connectTimer.Dispose();
+        Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
         ns.Add(socket);
         Session.Send(SocketIOEncodedPacket.Connect(ns.Name, socket.Id).Frames);
         if (Session.TransportName == EngineIO.TransportNames.WebSocket)
@@ -197,7 +198,7 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
 
     public void OnClose(string reason)
     {
-        _connectTimer.Dispose();
+        Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
         SocketIOSocket[] sockets;
         lock (_sockets)
         {

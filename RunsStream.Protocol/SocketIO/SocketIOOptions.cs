@@ -19,6 +19,12 @@ public sealed class SocketIOOptions
     /// <summary>Used by EmitWithAckAsync when no timeout is given. Default 10 s.</summary>
     public TimeSpan DefaultAckTimeout { get; set; } = TimeSpan.FromMilliseconds(DefaultAckTimeoutMs);
 
+    /// <summary>
+    /// When the host stops, how long clients get to take what is queued for them and the close
+    /// before their connections are cut. Default 5 s.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The Engine.IO layer underneath.</summary>
     public EngineIOOptions Engine { get; set; } = new();
 
@@ -30,6 +36,7 @@ public sealed class SocketIOOptions
         if (string.IsNullOrEmpty(Path) || Path[0] != '/') throw new ArgumentException("Path must start with '/'.");
         if (ConnectTimeout <= TimeSpan.Zero) throw new ArgumentException("ConnectTimeout must be positive.");
         if (DefaultAckTimeout <= TimeSpan.Zero) throw new ArgumentException("DefaultAckTimeout must be positive.");
+        if (ShutdownTimeout < TimeSpan.Zero) throw new ArgumentException("ShutdownTimeout must not be negative.");
         Engine.Validate();
     }
 }

@@ -105,6 +105,7 @@ public sealed class RawHost : IAsyncDisposable
                 builder.Services.AddSocketIO(options =>
                 {
                     options.ConnectTimeout = TimeSpan.FromSeconds(30);
+                    options.ShutdownTimeout = TimeSpan.FromMilliseconds(500);
                     options.Engine = RelaxedEngineOptions();
                     configure?.Invoke(options);
                 });

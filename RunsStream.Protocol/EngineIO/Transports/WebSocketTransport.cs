@@ -48,6 +48,7 @@ internal sealed class WebSocketTransport
     public void Activate()
     {
         _active = true;
+        _session.Queue.SetWaker(Wake);
         _session.Queue.Signal();
         Wake();
     }
@@ -98,7 +99,7 @@ internal sealed class WebSocketTransport
 
     public async Task RunAsync()
     {
-        var writer = Task.Run(WriteLoopAsync);
+        var writer = WriteLoopAsync(); // runs here until it first waits (the open packet goes out at once)
         var readerReason = await ReadLoopAsync();
         Close(WebSocketCloseCodes.Normal, "");
         _session.OnTransportClosed(this, readerReason);
@@ -281,9 +282,13 @@ internal sealed class WebSocketTransport
         }
     }
 
+    /// <summary>
+    /// One signal for all the writer's work: control frames, and (once active) the session's
+    /// queue, which calls <see cref="Wake"/> whenever it has something new.
+    /// </summary>
     private Task WaitForWorkAsync()
     {
-        Task controlWait;
+        Task signal;
         lock (_signalLock)
         {
             if (_control is { Count: > 0 })
@@ -291,18 +296,13 @@ internal sealed class WebSocketTransport
                 return Task.CompletedTask;
             }
             _controlSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            controlWait = _controlSignal.Task;
+            signal = _controlSignal.Task;
         }
-        if (!_active)
-        {
-            return controlWait;
-        }
-        var queueWait = _session.Queue.WaitAsync();
-        if (_drainThenClose || queueWait.IsCompleted && _session.Queue.Count > 0)
+        if (_active && (_drainThenClose || _session.Queue.Count > 0))
         {
             return Task.CompletedTask;
         }
-        return Task.WhenAny(controlWait, queueWait);
+        return signal;
     }
 
     private void Wake()

@@ -109,11 +109,32 @@ public sealed class HttpRequestHead
             {
                 return null;
             }
-            var name = Encoding.ASCII.GetString(line[..colon]);
+            var name = KnownName(line[..colon]) ?? Encoding.ASCII.GetString(line[..colon]);
             var value = Encoding.Latin1.GetString(line[(colon + 1)..].Trim(" \t"u8));
             headers[name] = headers.TryGetValue(name, out var earlier) ? earlier + ", " + value : value;
         }
         return new HttpRequestHead(method, target, version, headers);
+    }
+
+    // Header names most handshakes carry: one shared string each instead of one per connection.
+    private static readonly string[] KnownNames =
+    [
+        "Host", "Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version",
+        "Sec-WebSocket-Extensions", "Sec-WebSocket-Protocol", "Origin", "User-Agent", "Cookie",
+        "Authorization", "Accept", "Accept-Encoding", "Accept-Language", "Cache-Control", "Pragma",
+        "X-Forwarded-For", "X-Forwarded-Proto", "X-Real-IP",
+    ];
+
+    private static string? KnownName(ReadOnlySpan<byte> name)
+    {
+        foreach (var known in KnownNames)
+        {
+            if (name.Length == known.Length && Ascii.EqualsIgnoreCase(name, known))
+            {
+                return known;
+            }
+        }
+        return null;
     }
 
     private static bool IsVisibleAscii(ReadOnlySpan<byte> span)
