@@ -80,6 +80,31 @@ public sealed class EngineIOConnectionMiddlewareTests
     }
 
     [Test]
+    public async Task A_connection_that_sends_nothing_is_left_to_http_after_the_first_read_timeout()
+    {
+        await using var engine = new EngineServer(RawHost.RelaxedEngineOptions(), _ => new NullHandler());
+        var (connection, clientToServer, _) = NewConnection();
+        var httpCalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var httpGotIt = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var serving = EngineIOConnectionMiddleware.RunAsync(connection, async c =>
+        {
+            httpCalled.TrySetResult();
+            // HTTP still reads whatever comes later, from the first byte.
+            var result = await c.Transport.Input.ReadAsync();
+            httpGotIt.TrySetResult(Encoding.ASCII.GetString(result.Buffer));
+            c.Transport.Input.AdvanceTo(result.Buffer.End);
+        }, () => engine, () => "/engine.io/", firstReadTimeout: TimeSpan.FromMilliseconds(50));
+
+        // Nothing has been sent: only the timeout can have handed the connection to HTTP.
+        await httpCalled.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await clientToServer.Writer.WriteAsync(Encoding.ASCII.GetBytes("late"));
+
+        Assert.That(await httpGotIt.Task.WaitAsync(TimeSpan.FromSeconds(20)), Is.EqualTo("late"));
+        await serving.WaitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    [Test]
     public async Task A_handshake_is_answered_with_101_and_the_open_packet_without_http()
     {
         await using var engine = new EngineServer(RawHost.RelaxedEngineOptions(), _ => new NullHandler());
