@@ -283,6 +283,25 @@ public sealed class RunState : IPersistenceListener
     /// <summary>Store batches recently read for this run, shared by subscribers replaying together.</summary>
     private const int StoreBatchCacheSize = 16;
 
+    /// <summary>
+    /// Catch-up reads from the store in progress at once, across runs: as many as there are
+    /// cores. More would only add connections, each with its own cache and buffers.
+    /// </summary>
+    private static readonly SemaphoreSlim StoreReadSlots = new(Environment.ProcessorCount);
+
+    private Task<List<RunEvent>> ReadFromStoreAsync(long afterSeq, int maxEvents, long maxBytes) => Task.Run(async () =>
+    {
+        await StoreReadSlots.WaitAsync();
+        try
+        {
+            return _store.ReadEvents(RunId, afterSeq, maxEvents, maxBytes);
+        }
+        finally
+        {
+            StoreReadSlots.Release();
+        }
+    });
+
     private readonly LinkedList<(long After, int MaxEvents, long MaxBytes, Task<List<RunEvent>> Batch)> _storeBatches = new();
 
     /// <summary>
@@ -296,7 +315,7 @@ public sealed class RunState : IPersistenceListener
         if (!IsFinished)
         {
             // A live run's stored log still changes (retention drops): read it fresh.
-            return Task.Run(() => _store.ReadEvents(RunId, afterSeq, maxEvents, maxBytes));
+            return ReadFromStoreAsync(afterSeq, maxEvents, maxBytes);
         }
         Task<List<RunEvent>> batch;
         var created = false;
@@ -313,7 +332,7 @@ public sealed class RunState : IPersistenceListener
             }
             else
             {
-                node = new((afterSeq, maxEvents, maxBytes, Task.Run(() => _store.ReadEvents(RunId, afterSeq, maxEvents, maxBytes))));
+                node = new((afterSeq, maxEvents, maxBytes, ReadFromStoreAsync(afterSeq, maxEvents, maxBytes)));
                 created = true;
             }
             _storeBatches.AddFirst(node);

@@ -65,15 +65,10 @@ internal sealed class SocketWebSocketOutput : WebSocketOutput
         {
             return TrySendNow(_batch[0]);
         }
+        SocketError error;
         try
         {
-            var sent = _socket.Send(_batch, SocketFlags.None, out var error);
-            return error switch
-            {
-                SocketError.Success => sent,
-                SocketError.WouldBlock => 0,
-                _ => -1,
-            };
+            return Outcome(_socket.Send(_batch, SocketFlags.None, out error), error);
         }
         catch (ObjectDisposedException)
         {
@@ -106,19 +101,22 @@ internal sealed class SocketWebSocketOutput : WebSocketOutput
 
     public override int TrySendNow(ReadOnlySpan<byte> frame)
     {
+        SocketError error;
         try
         {
-            var sent = _socket.Send(frame, SocketFlags.None, out var error);
-            return error switch
-            {
-                SocketError.Success => sent,
-                SocketError.WouldBlock => 0,
-                _ => -1,
-            };
+            return Outcome(_socket.Send(frame, SocketFlags.None, out error), error);
         }
         catch (ObjectDisposedException)
         {
             return -1;
         }
     }
+
+    /// <summary>A non-blocking send's outcome: bytes sent, 0 when the socket is full, -1 when it is broken.</summary>
+    private static int Outcome(int sent, SocketError error) => error switch
+    {
+        SocketError.Success => sent,
+        SocketError.WouldBlock => 0,
+        _ => -1,
+    };
 }

@@ -8,7 +8,7 @@ public sealed partial class SqliteRunStore
 {
     private async Task WriteLoopAsync()
     {
-        using var connection = Open();
+        using var connection = Open(forWriting: true);
         var reader = _writes.Reader;
         var batch = new List<object>();
         while (await reader.WaitToReadAsync().ConfigureAwait(false))

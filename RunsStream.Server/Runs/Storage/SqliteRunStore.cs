@@ -47,12 +47,17 @@ public sealed partial class SqliteRunStore : IRunStore
     /// <summary>The database file.</summary>
     public string Path { get; }
 
-    private SqliteConnection Open()
+    /// <param name="forWriting">
+    /// The writer keeps SQLite's default page cache (2 MB) for its inserts. Readers, mostly
+    /// streaming a log once from start to end, get a small one: each pooled connection keeps its
+    /// cache, and several readers at once (late joiners) would otherwise hold megabytes each.
+    /// </param>
+    private SqliteConnection Open(bool forWriting = false)
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;";
+        pragma.CommandText = $"PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; PRAGMA cache_size={(forWriting ? -2000 : -256)};";
         pragma.ExecuteNonQuery();
         return connection;
     }
