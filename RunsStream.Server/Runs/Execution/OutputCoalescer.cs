@@ -54,36 +54,68 @@ internal sealed class OutputCoalescer : IDisposable
         }
         lock (_lock)
         {
-            if (_completed)
+            if (!BeforeAppendLocked(stream, rawBytes))
             {
                 return;
             }
-            // Flushing before the other stream's text, and before a piece that would overflow the
-            // bound, keeps events ordered as read and no larger than MaxChunkBytes.
-            if (_pending.WrittenCount > 0 && (_pendingStream != stream || _pendingBytes + rawBytes > _maxChunkBytes))
-            {
-                FlushLocked();
-            }
             var utf8 = _pending.GetSpan(Encoding.UTF8.GetByteCount(text));
             _pending.Advance(Encoding.UTF8.GetBytes(text, utf8));
-            _pendingStream = stream;
-            _pendingBytes += rawBytes;
-            if (_pendingBytes >= _maxChunkBytes || _maxDelay == TimeSpan.Zero)
+            AfterAppendLocked(stream, rawBytes);
+        }
+    }
+
+    /// <summary>Adds valid UTF-8 read as <paramref name="rawBytes"/> bytes of <paramref name="stream"/>.</summary>
+    public void Append(OutputStream stream, ReadOnlySpan<byte> utf8, int rawBytes)
+    {
+        if (utf8.IsEmpty)
+        {
+            return;
+        }
+        lock (_lock)
+        {
+            if (!BeforeAppendLocked(stream, rawBytes))
             {
-                FlushLocked();
+                return;
             }
-            else if (!_timerArmed)
+            _pending.Write(utf8);
+            AfterAppendLocked(stream, rawBytes);
+        }
+    }
+
+    private bool BeforeAppendLocked(OutputStream stream, int rawBytes)
+    {
+        if (_completed)
+        {
+            return false;
+        }
+        // Flushing before the other stream's text, and before a piece that would overflow the
+        // bound, keeps events ordered as read and no larger than MaxChunkBytes.
+        if (_pending.WrittenCount > 0 && (_pendingStream != stream || _pendingBytes + rawBytes > _maxChunkBytes))
+        {
+            FlushLocked();
+        }
+        return true;
+    }
+
+    private void AfterAppendLocked(OutputStream stream, int rawBytes)
+    {
+        _pendingStream = stream;
+        _pendingBytes += rawBytes;
+        if (_pendingBytes >= _maxChunkBytes || _maxDelay == TimeSpan.Zero)
+        {
+            FlushLocked();
+        }
+        else if (!_timerArmed)
+        {
+            var quiet = _time.GetElapsedTime(_lastFlush);
+            if (quiet >= _maxDelay)
             {
-                var quiet = _time.GetElapsedTime(_lastFlush);
-                if (quiet >= _maxDelay)
-                {
-                    FlushLocked(); // nothing to coalesce with: do not add latency
-                }
-                else
-                {
-                    _timerArmed = true;
-                    _timer.Change(_maxDelay - quiet, Timeout.InfiniteTimeSpan);
-                }
+                FlushLocked(); // nothing to coalesce with: do not add latency
+            }
+            else
+            {
+                _timerArmed = true;
+                _timer.Change(_maxDelay - quiet, Timeout.InfiniteTimeSpan);
             }
         }
     }

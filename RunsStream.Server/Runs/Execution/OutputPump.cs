@@ -1,32 +1,41 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
+using System.Text.Unicode;
 using Microsoft.Extensions.Logging;
 
 namespace RunsStream.Server.Runs.Execution;
 
 /// <summary>
-/// Reads one of a run's output pipes to EOF, decodes it as UTF-8 and hands the text to the
-/// shared <see cref="OutputCoalescer"/>. The decoder is stateful, so a multi-byte character
-/// split across reads is emitted whole with the read that completes it.
+/// Reads one of a run's output pipes to EOF and hands it, as valid UTF-8, to the shared
+/// <see cref="OutputCoalescer"/>. Valid output (nearly all of it) goes through as read, with no
+/// decoding; a multi-byte character split across reads is held back and emitted whole with the
+/// read that completes it; invalid bytes become U+FFFD, as a replacing decoder makes them.
 /// </summary>
 internal sealed class OutputPump
 {
     // One Linux pipe buffer: a single read can empty a full pipe.
     private const int ReadBufferBytes = 64 * 1024;
 
-    // Slack in the char buffer for what the decoder can add beyond one char per input byte:
-    // a character completed from carried-over bytes (2 chars) or U+FFFD for them on flush.
+    // Slack in the char buffer beyond one char per input byte, for the carried-over bytes of a
+    // split character that are decoded with the next read.
     private const int DecoderCarryChars = 8;
+
+    private static readonly UTF8Encoding Replacing = new(false, throwOnInvalidBytes: false);
 
     private readonly PipeReader _reader;
     private readonly OutputStream _stream;
     private readonly OutputCoalescer _coalescer;
     private readonly ILogger _logger;
     private readonly int _processId;
-    private readonly Decoder _decoder = new UTF8Encoding(false, throwOnInvalidBytes: false).GetDecoder();
     private readonly int _sliceBytes;
     private readonly char[] _chars;
+
+    // The first bytes of a character whose end has not been read yet (at most 3), and the
+    // buffer where they are joined with the next read.
+    private readonly byte[] _carry = new byte[4];
+    private int _carryLength;
+    private byte[] _joined = [];
     private long _totalBytes;
 
     private readonly Func<ValueTask> _capacity;
@@ -106,9 +115,68 @@ internal sealed class OutputPump
         {
             ReadOnlySpan<byte> slice = bytes[..Math.Min(bytes.Length, _sliceBytes)];
             bytes = bytes[slice.Length..];
-            int chars = _decoder.GetChars(slice, _chars, flush && bytes.IsEmpty);
-            _coalescer.Append(_stream, _chars.AsSpan(0, chars), slice.Length);
+            Append(slice, flush && bytes.IsEmpty);
         }
         while (!bytes.IsEmpty);
+    }
+
+    private void Append(ReadOnlySpan<byte> slice, bool flush)
+    {
+        var work = slice;
+        if (_carryLength > 0)
+        {
+            var length = _carryLength + slice.Length;
+            if (_joined.Length < length)
+            {
+                _joined = new byte[Math.Max(length, _sliceBytes + _carry.Length)];
+            }
+            _carry.AsSpan(0, _carryLength).CopyTo(_joined);
+            slice.CopyTo(_joined.AsSpan(_carryLength));
+            work = _joined.AsSpan(0, length);
+            _carryLength = 0;
+        }
+        var tail = flush ? 0 : IncompleteTail(work);
+        var complete = work[..^tail];
+        work[^tail..].CopyTo(_carry);
+        _carryLength = tail;
+        if (complete.IsEmpty)
+        {
+            return; // only the first bytes of a character so far
+        }
+        if (Utf8.IsValid(complete))
+        {
+            _coalescer.Append(_stream, complete, slice.Length);
+            return;
+        }
+        // Invalid bytes: replaced as a decoder does (one U+FFFD per maximal invalid subpart).
+        // The chunk ends on a character boundary, so decoding it alone is decoding the stream.
+        int chars = Replacing.GetChars(complete, _chars);
+        _coalescer.Append(_stream, _chars.AsSpan(0, chars), slice.Length);
+    }
+
+    /// <summary>
+    /// How many bytes at the end of <paramref name="bytes"/> are the start of a multi-byte
+    /// character that is not complete yet (0 when the end is a character boundary, or when
+    /// the end is invalid anyway).
+    /// </summary>
+    internal static int IncompleteTail(ReadOnlySpan<byte> bytes)
+    {
+        for (var back = 1; back <= Math.Min(3, bytes.Length); back++)
+        {
+            var b = bytes[^back];
+            if ((b & 0xC0) == 0x80)
+            {
+                continue; // a continuation byte: its lead is further back
+            }
+            var length = b switch
+            {
+                >= 0xC2 and <= 0xDF => 2,
+                >= 0xE0 and <= 0xEF => 3,
+                >= 0xF0 and <= 0xF4 => 4,
+                _ => 1, // ASCII, or a byte that never starts a character
+            };
+            return length > back ? back : 0;
+        }
+        return 0;
     }
 }
