@@ -48,7 +48,7 @@ public sealed partial class EngineServer
         var sid = Get(query, "sid");
         if (sid.Length > 0)
         {
-            return _sessions.TryGetValue(sid, out var session) && !session.IsFinalized;
+            return _sessions.TryGetValue(sid, out var session) && !session.IsFinalized && !session.CloseIfPastPingTimeout();
         }
         return Get(query, "EIO") == "4";
     }

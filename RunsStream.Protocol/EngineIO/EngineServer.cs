@@ -88,7 +88,7 @@ public sealed partial class EngineServer : IAsyncDisposable
 
     private async Task HandleSessionRequestAsync(HttpContext context, string sid, string transport, bool isWebSocketRequest)
     {
-        if (!_sessions.TryGetValue(sid, out var session) || session.IsFinalized)
+        if (!_sessions.TryGetValue(sid, out var session) || session.IsFinalized || session.CloseIfPastPingTimeout())
         {
             await RefuseAsync(context, EngineErrorCode.UnknownSid);
             return;

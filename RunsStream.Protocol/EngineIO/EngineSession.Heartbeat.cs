@@ -9,6 +9,7 @@ public sealed partial class EngineSession
 {
     private ITimer? _heartbeatTimer;
     private bool _awaitingPong;
+    private long _intervalStarted;
 
     private void SchedulePing()
     {
@@ -19,6 +20,7 @@ public sealed partial class EngineSession
                 return;
             }
             _awaitingPong = false;
+            _intervalStarted = _time.GetTimestamp();
             _heartbeatTimer ??= _time.CreateTimer(static s => ((EngineSession)s!).OnHeartbeatTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             _heartbeatTimer.Change(_options.PingInterval, Timeout.InfiniteTimeSpan);
         }
@@ -49,6 +51,25 @@ public sealed partial class EngineSession
         {
             Send(EngineFrame.Ping);
         }
+    }
+
+    /// <summary>
+    /// A request for the session once pingInterval + pingTimeout have passed without a pong
+    /// closes it as the timer would (the timer may run a little late): the answer then does not
+    /// depend on which of the two comes first. True when the session is (now) closed.
+    /// </summary>
+    internal bool CloseIfPastPingTimeout()
+    {
+        lock (_lock)
+        {
+            if (_state != SessionState.Open || _heartbeatTimer is null
+                || _time.GetElapsedTime(_intervalStarted) < _options.PingInterval + _options.PingTimeout)
+            {
+                return _state == SessionState.Closed;
+            }
+        }
+        Abort("ping timeout");
+        return true;
     }
 
     /// <summary>As the reference: any pong ends the wait and starts the next interval.</summary>
