@@ -27,8 +27,7 @@ public sealed partial class RunProcess : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly OutputCoalescer _coalescer;
-    private readonly OutputPump _stdout;
-    private readonly OutputPump _stderr;
+    private readonly RunOutputReader _output;
 
     // Guards every signal, so none is sent once the run is finished (the pid may be reused).
     private readonly object _signalLock = new();
@@ -44,15 +43,12 @@ public sealed partial class RunProcess : IAsyncDisposable
         _time = time;
         ProcessId = process.Id;
         _coalescer = new OutputCoalescer(sink, coalescing, time, logger, ProcessId);
-        _stdout = new OutputPump(
-            process.StandardOutput.BaseStream, OutputStream.Stdout, _coalescer, coalescing.MaxChunkBytes, logger, ProcessId, sink.WaitForCapacityAsync);
-        _stderr = new OutputPump(
-            process.StandardError.BaseStream, OutputStream.Stderr, _coalescer, coalescing.MaxChunkBytes, logger, ProcessId, sink.WaitForCapacityAsync);
-        // Task.Run: output already in the pipe must not reach the sink on the caller's stack,
-        // inside Start.
-        Task stdoutPump = Task.Run(_stdout.RunAsync);
-        Task stderrPump = Task.Run(_stderr.RunAsync);
-        Completion = RunAsync(stdoutPump, stderrPump);
+        _output = new RunOutputReader(
+            process.StandardOutput.BaseStream, process.StandardError.BaseStream, _coalescer, coalescing.MaxChunkBytes, logger, ProcessId, sink.WaitForCapacityAsync);
+        // Reads on its own thread: output already in the pipe must not reach the sink on the
+        // caller's stack, inside Start.
+        _output.Start();
+        Completion = RunAsync();
     }
 
     /// <summary>The shell's pid, which is also the run's process-group id.</summary>
@@ -119,7 +115,20 @@ public sealed partial class RunProcess : IAsyncDisposable
         }
 
         Log.Started(logger, process.Id, request.WorkingDirectory);
-        return new RunProcess(process, sink, coalescing, logger, time);
+        try
+        {
+            return new RunProcess(process, sink, coalescing, logger, time);
+        }
+        catch (IOException ex)
+        {
+            // The pipes could not be watched (no descriptors left): nobody would read the
+            // run's output, so it must not run.
+            ProcessGroup.TrySignalGroup(process.Id, ProcessGroup.SigKill);
+            process.Kill();
+            process.Dispose();
+            Log.StartFailed(logger, ex, request.WorkingDirectory);
+            throw new RunStartException($"The run's output could not be read: {ex.Message}", ex);
+        }
     }
 
     /// <summary>
@@ -168,14 +177,14 @@ public sealed partial class RunProcess : IAsyncDisposable
         await ((Task)Completion).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private async Task<ProcessOutcome> RunAsync(Task stdoutPump, Task stderrPump)
+    private async Task<ProcessOutcome> RunAsync()
     {
         try
         {
             await _process.WaitForExitAsync().ConfigureAwait(false);
             int exitCode = _process.ExitCode; // .NET reports 128 + signal for a signaled process
 
-            Task pumps = Task.WhenAll(stdoutPump, stderrPump);
+            Task pumps = _output.Completion;
             if (!await CompletesWithinAsync(pumps, DrainTimeout()).ConfigureAwait(false))
             {
                 Log.PipesHeldOpen(_logger, ProcessId);
@@ -183,15 +192,14 @@ public sealed partial class RunProcess : IAsyncDisposable
                 if (!await CompletesWithinAsync(pumps, KilledDrainTimeout).ConfigureAwait(false))
                 {
                     Log.PipesAbandoned(_logger, ProcessId);
-                    _stdout.Abort();
-                    _stderr.Abort();
+                    _output.Abort();
                     await pumps.ConfigureAwait(false);
                 }
             }
 
             Finish();
             _coalescer.Complete();
-            var outcome = new ProcessOutcome(exitCode, _stdout.TotalBytes, _stderr.TotalBytes);
+            var outcome = new ProcessOutcome(exitCode, _output.StdoutBytes, _output.StderrBytes);
             Log.Exited(_logger, ProcessId, exitCode, outcome.StdoutBytes, outcome.StderrBytes);
             return outcome;
         }

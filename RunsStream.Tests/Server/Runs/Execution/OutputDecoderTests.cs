@@ -5,59 +5,25 @@ using RunsStream.Server.Runs.Execution;
 namespace RunsStream.Tests.Server.Runs.Execution;
 
 /// <summary>
-/// The pump passes valid UTF-8 through as read and must give exactly what one replacing decoder
+/// The decoder passes valid UTF-8 through as read and must give exactly what one replacing decoder
 /// over the whole stream gives: whatever the reads' boundaries (a character split anywhere,
 /// invalid bytes anywhere, a truncated character at EOF).
 /// </summary>
 [TestFixture]
-public sealed class OutputPumpTests
+public sealed class OutputDecoderTests
 {
-    /// <summary>A stream that returns at most one of the given pieces per read.</summary>
-    private sealed class PiecesStream(IEnumerable<byte[]> pieces) : Stream
-    {
-        private readonly Queue<byte[]> _pieces = new(pieces);
-        private byte[] _current = [];
-        private int _offset;
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            while (_offset == _current.Length)
-            {
-                if (!_pieces.TryDequeue(out var next))
-                {
-                    return 0;
-                }
-                (_current, _offset) = (next, 0);
-            }
-            var n = Math.Min(buffer.Length, _current.Length - _offset);
-            _current.AsSpan(_offset, n).CopyTo(buffer);
-            _offset += n;
-            return n;
-        }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
-    private static async Task<string> PumpAsync(IEnumerable<byte[]> pieces)
+    private static Task<string> PumpAsync(IEnumerable<byte[]> pieces)
     {
         var sink = new RecordingOutputSink();
         using var coalescer = new OutputCoalescer(sink, new OutputCoalescingOptions { MaxChunkBytes = 64 * 1024, MaxDelay = TimeSpan.Zero }, TimeProvider.System, NullLogger.Instance, processId: 1);
-        var pump = new OutputPump(new PiecesStream(pieces), OutputStream.Stdout, coalescer, 64 * 1024, NullLogger.Instance, processId: 1);
-        await pump.RunAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        var decoder = new OutputDecoder(OutputStream.Stdout, coalescer, 64 * 1024);
+        foreach (var piece in pieces)
+        {
+            decoder.Push(piece); // one read each
+        }
+        decoder.Finish();
         coalescer.Complete();
-        return string.Concat(sink.Events.Select(e => e.Text));
+        return Task.FromResult(string.Concat(sink.Events.Select(e => e.Text)));
     }
 
     private static readonly UTF8Encoding Replacing = new(false, throwOnInvalidBytes: false);
@@ -99,7 +65,7 @@ public sealed class OutputPumpTests
     [TestCase(new byte[] { 0xC0 }, 0)]
     [TestCase(new byte[] { 0xFF }, 0)]
     public void The_incomplete_tail_is_the_start_of_an_unfinished_character(byte[] bytes, int tail) =>
-        Assert.That(OutputPump.IncompleteTail(bytes), Is.EqualTo(tail));
+        Assert.That(OutputDecoder.IncompleteTail(bytes), Is.EqualTo(tail));
 
     [Test]
     public async Task Large_valid_output_passes_through_unchanged()

@@ -1,33 +1,25 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Text;
 using System.Text.Unicode;
-using Microsoft.Extensions.Logging;
 
 namespace RunsStream.Server.Runs.Execution;
 
 /// <summary>
-/// Reads one of a run's output pipes to EOF and hands it, as valid UTF-8, to the shared
+/// Turns the raw bytes of one of a run's output pipes into valid UTF-8 for the shared
 /// <see cref="OutputCoalescer"/>. Valid output (nearly all of it) goes through as read, with no
 /// decoding; a multi-byte character split across reads is held back and emitted whole with the
 /// read that completes it; invalid bytes become U+FFFD, as a replacing decoder makes them.
 /// </summary>
-internal sealed class OutputPump
+/// <remarks>Not thread-safe: <see cref="RunOutputReader"/> calls it from its one thread.</remarks>
+internal sealed class OutputDecoder
 {
-    // One Linux pipe buffer: a single read can empty a full pipe.
-    private const int ReadBufferBytes = 64 * 1024;
-
     // Slack in the char buffer beyond one char per input byte, for the carried-over bytes of a
     // split character that are decoded with the next read.
     private const int DecoderCarryChars = 8;
 
     private static readonly UTF8Encoding Replacing = new(false, throwOnInvalidBytes: false);
 
-    private readonly PipeReader _reader;
     private readonly OutputStream _stream;
     private readonly OutputCoalescer _coalescer;
-    private readonly ILogger _logger;
-    private readonly int _processId;
     private readonly int _sliceBytes;
     private readonly char[] _chars;
 
@@ -38,76 +30,35 @@ internal sealed class OutputPump
     private byte[] _joined = [];
     private long _totalBytes;
 
-    private readonly Func<ValueTask> _capacity;
-
-    public OutputPump(
-        Stream source, OutputStream stream, OutputCoalescer coalescer, int maxChunkBytes, ILogger logger, int processId, Func<ValueTask>? capacity = null)
+    public OutputDecoder(OutputStream stream, OutputCoalescer coalescer, int maxChunkBytes)
     {
-        _reader = PipeReader.Create(source, new StreamPipeReaderOptions(bufferSize: ReadBufferBytes, leaveOpen: false));
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxChunkBytes, 4);
         _stream = stream;
         _coalescer = coalescer;
-        _logger = logger;
-        _processId = processId;
         // Decoding at most MaxChunkBytes at a time lets the coalescer keep every event within it.
-        _sliceBytes = Math.Min(maxChunkBytes, ReadBufferBytes);
+        _sliceBytes = maxChunkBytes;
         _chars = new char[_sliceBytes + DecoderCarryChars];
-        _capacity = capacity ?? (static () => ValueTask.CompletedTask);
     }
 
-    /// <summary>Raw bytes read so far; final once <see cref="RunAsync"/> has completed.</summary>
+    /// <summary>The pipe this decoder's bytes come from.</summary>
+    public OutputStream Stream => _stream;
+
+    /// <summary>Raw bytes pushed so far; final once <see cref="Finish"/> was called.</summary>
     public long TotalBytes => Interlocked.Read(ref _totalBytes);
 
-    /// <summary>Reads to EOF (or until <see cref="Abort"/>). Never throws.</summary>
-    public async Task RunAsync()
+    /// <summary>Decodes one read's bytes.</summary>
+    public void Push(ReadOnlySpan<byte> bytes)
     {
-        try
+        if (bytes.IsEmpty)
         {
-            while (true)
-            {
-                await _capacity().ConfigureAwait(false);
-                ReadResult result = await _reader.ReadAsync().ConfigureAwait(false);
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                try
-                {
-                    if (result.IsCanceled)
-                    {
-                        break;
-                    }
-                    foreach (ReadOnlyMemory<byte> segment in buffer)
-                    {
-                        Decode(segment.Span, flush: false);
-                    }
-                    Interlocked.Add(ref _totalBytes, buffer.Length);
-                    if (result.IsCompleted)
-                    {
-                        break;
-                    }
-                }
-                finally
-                {
-                    // Everything read is decoded (the decoder keeps partial characters), so the
-                    // pipe never buffers more than one read: no size limit is needed here.
-                    _reader.AdvanceTo(buffer.End);
-                }
-            }
+            return;
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
-        {
-            RunProcess.Log.OutputReadFailed(_logger, ex, _stream, _processId);
-        }
-        finally
-        {
-            // EOF: bytes of a character that never completed become U+FFFD instead of vanishing.
-            Decode(ReadOnlySpan<byte>.Empty, flush: true);
-            await _reader.CompleteAsync().ConfigureAwait(false);
-        }
+        Decode(bytes, flush: false);
+        Interlocked.Add(ref _totalBytes, bytes.Length);
     }
 
-    /// <summary>
-    /// Stops reading without waiting for EOF, for a pipe that a process outside the group
-    /// (one that called setsid itself) keeps open after everything we can kill is dead.
-    /// </summary>
-    public void Abort() => _reader.CancelPendingRead();
+    /// <summary>End of the stream: bytes of a character that never completed become U+FFFD instead of vanishing.</summary>
+    public void Finish() => Decode(ReadOnlySpan<byte>.Empty, flush: true);
 
     private void Decode(ReadOnlySpan<byte> bytes, bool flush)
     {

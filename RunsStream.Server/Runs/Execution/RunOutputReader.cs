@@ -1,0 +1,245 @@
+using System.IO.Pipes;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using RunsStream.Server.Runs.Execution.Interop;
+
+namespace RunsStream.Server.Runs.Execution;
+
+/// <summary>
+/// Reads a run's stdout and stderr from one thread that waits on both pipes at once (epoll) and
+/// reads them in the order they became readable, so the two streams reach the coalescer in the
+/// order the process wrote them. Two independent readers on thread-pool threads race: a line
+/// written to stderr just after one to stdout could overtake it.
+/// </summary>
+/// <remarks>
+/// One read per readiness report, at most <see cref="ReadBufferBytes"/>: a pipe that stays
+/// readable is reported again behind the other one, so neither stream starves the other. The
+/// thread is dedicated (a run lives for seconds to hours) and blocks in epoll_wait while the
+/// process is quiet, and on the sink's flow control while the store is behind.
+/// </remarks>
+internal sealed class RunOutputReader
+{
+    // One Linux pipe buffer: a single read can empty a full pipe.
+    private const int ReadBufferBytes = 64 * 1024;
+
+    // The reader's thread mostly waits in epoll_wait; it needs little stack.
+    private const int ThreadStackBytes = 256 * 1024;
+
+    private const ulong StdoutTag = 0;
+    private const ulong StderrTag = 1;
+    private const ulong AbortTag = 2;
+
+    private readonly Source[] _sources;
+    private readonly Func<ValueTask> _capacity;
+    private readonly ILogger _logger;
+    private readonly int _processId;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly object _abortLock = new();
+    private int _epoll = -1;
+    private int _abortEvent = -1;
+    private bool _closed;
+
+    public RunOutputReader(
+        Stream stdout, Stream stderr, OutputCoalescer coalescer, int maxChunkBytes, ILogger logger, int processId, Func<ValueTask>? capacity = null)
+    {
+        _sources =
+        [
+            new Source(stdout, new OutputDecoder(OutputStream.Stdout, coalescer, Math.Min(maxChunkBytes, ReadBufferBytes))),
+            new Source(stderr, new OutputDecoder(OutputStream.Stderr, coalescer, Math.Min(maxChunkBytes, ReadBufferBytes))),
+        ];
+        _logger = logger;
+        _processId = processId;
+        _capacity = capacity ?? (static () => ValueTask.CompletedTask);
+    }
+
+    /// <summary>Completes when both pipes reached end of file (or <see cref="Abort"/>) and all their text went to the coalescer. Never faults.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>Raw stdout bytes read so far; final once <see cref="Completion"/> has completed.</summary>
+    public long StdoutBytes => _sources[StdoutTag].Decoder.TotalBytes;
+
+    /// <summary>Raw stderr bytes read so far; final once <see cref="Completion"/> has completed.</summary>
+    public long StderrBytes => _sources[StderrTag].Decoder.TotalBytes;
+
+    /// <summary>
+    /// Starts watching both pipes, on the caller's thread so that output written while the
+    /// reading thread starts up is already ordered by epoll, then starts the reading thread.
+    /// </summary>
+    public void Start()
+    {
+        try
+        {
+            Open();
+        }
+        catch
+        {
+            Close();
+            _completion.TrySetResult();
+            throw;
+        }
+        var thread = new Thread(static state => ((RunOutputReader)state!).Run(), ThreadStackBytes)
+        {
+            IsBackground = true,
+            Name = "run-output",
+        };
+        thread.Start(this);
+    }
+
+    /// <summary>
+    /// Stops reading without waiting for end of file, for pipes that a process outside the run's
+    /// reach keeps open after everything that could be killed is dead.
+    /// </summary>
+    public void Abort()
+    {
+        lock (_abortLock)
+        {
+            if (!_closed && _abortEvent >= 0)
+            {
+                Epoll.Signal(_abortEvent);
+            }
+        }
+    }
+
+    private void Run()
+    {
+        try
+        {
+            ReadUntilEnd();
+        }
+        catch (Exception ex)
+        {
+            // Only reached on a failure of epoll itself; what was read is kept.
+            RunProcess.Log.OutputReadFailed(_logger, ex, OutputStream.Stdout, _processId);
+        }
+        finally
+        {
+            Close();
+            _completion.TrySetResult();
+        }
+    }
+
+    private void Open()
+    {
+        lock (_abortLock)
+        {
+            _epoll = Epoll.Create();
+            _abortEvent = Epoll.CreateEventFd();
+        }
+        Epoll.Add(_epoll, _abortEvent, AbortTag);
+        for (var tag = 0; tag < _sources.Length; tag++)
+        {
+            _sources[tag].Open();
+            Epoll.Add(_epoll, _sources[tag].Fd, (ulong)tag);
+        }
+    }
+
+    private void ReadUntilEnd()
+    {
+        var buffer = new byte[ReadBufferBytes];
+        var events = new byte[Epoll.EventSize * 3];
+        Span<(ulong Tag, uint Events)> ready = stackalloc (ulong, uint)[3];
+        var open = _sources.Length;
+        while (open > 0)
+        {
+            WaitForCapacity();
+            var count = Epoll.Wait(_epoll, events, ready);
+            for (var i = 0; i < count; i++)
+            {
+                if (ready[i].Tag == AbortTag)
+                {
+                    return;
+                }
+                var source = _sources[ready[i].Tag];
+                if (source.IsOpen && !ReadOnce(source, buffer))
+                {
+                    Epoll.Remove(_epoll, source.Fd);
+                    source.IsOpen = false;
+                    open--;
+                }
+            }
+        }
+    }
+
+    // False at end of file (or when the pipe cannot be read any more).
+    private bool ReadOnce(Source source, byte[] buffer)
+    {
+        try
+        {
+            var read = Epoll.Read(source.Fd, buffer);
+            source.Decoder.Push(buffer.AsSpan(0, read));
+            return read > 0;
+        }
+        catch (IOException ex)
+        {
+            RunProcess.Log.OutputReadFailed(_logger, ex, source.Stream, _processId);
+            return false;
+        }
+    }
+
+    // Flow control: while the sink's consumer is far behind, the process blocks on its full
+    // pipe instead of the server buffering without bound. This thread has nothing else to do.
+    private void WaitForCapacity()
+    {
+        var wait = _capacity();
+        if (!wait.IsCompletedSuccessfully)
+        {
+            wait.AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    private void Close()
+    {
+        foreach (var source in _sources)
+        {
+            source.Decoder.Finish();
+            source.Close();
+        }
+        lock (_abortLock)
+        {
+            _closed = true;
+            if (_abortEvent >= 0)
+            {
+                Epoll.Close(_abortEvent);
+            }
+            if (_epoll >= 0)
+            {
+                Epoll.Close(_epoll);
+            }
+        }
+    }
+
+    /// <summary>One pipe: the stream that owns its descriptor, and its decoder.</summary>
+    private sealed class Source(Stream stream, OutputDecoder decoder)
+    {
+        private SafeHandle? _handle;
+
+        public OutputDecoder Decoder { get; } = decoder;
+
+        public OutputStream Stream => Decoder.Stream;
+
+        public int Fd { get; private set; } = -1;
+
+        public bool IsOpen { get; set; }
+
+        public void Open()
+        {
+            _handle = stream switch
+            {
+                PipeStream pipe => pipe.SafePipeHandle,
+                FileStream file => file.SafeFileHandle,
+                _ => throw new ArgumentException($"A {stream.GetType().Name} has no descriptor to wait on."),
+            };
+            var added = false;
+            _handle.DangerousAddRef(ref added);
+            Fd = (int)_handle.DangerousGetHandle();
+            IsOpen = true;
+        }
+
+        public void Close()
+        {
+            _handle?.DangerousRelease();
+            _handle = null;
+            stream.Dispose();
+        }
+    }
+}
