@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using RunsStream.Server;
 using RunsStream.Server.Configuration;
+using RunsStream.Server.Security;
 
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 RunsStreamOptions options;
@@ -15,7 +16,20 @@ catch (OptionsException ex)
     return 2;
 }
 
-var app = RunsStreamApp.Build(options, builder);
+// A run executes as another user when the server is root, and as this one otherwise: either
+// way it must not read this process's environment (the token), memory or open files.
+ProcessHardening.Apply();
+
+WebApplication app;
+try
+{
+    app = RunsStreamApp.Build(options, builder);
+}
+catch (OptionsException ex)
+{
+    Console.Error.WriteLine($"runsstream: configuration error: {ex.Message}");
+    return 2;
+}
 try
 {
     await app.StartAsync();

@@ -11,6 +11,7 @@ using RunsStream.Server.Configuration;
 using RunsStream.Server.Http;
 using RunsStream.Server.Runs;
 using RunsStream.Server.Runs.Storage;
+using RunsStream.Server.Security;
 
 namespace RunsStream.Server;
 
@@ -23,6 +24,7 @@ public static class RunsStreamApp
     public static WebApplication Build(RunsStreamOptions options, WebApplicationBuilder? builder = null)
     {
         builder ??= WebApplication.CreateSlimBuilder();
+        DataDirectoryPermissions.Apply(options.DataDirectory, options.Store == "memory" ? null : SqliteRunStore.FileName);
         builder.WebHost.UseUrls(options.Url);
         // Socket completions run their continuations inline instead of hopping through the
         // thread pool: a broadcast to many connections is mostly such continuations (each

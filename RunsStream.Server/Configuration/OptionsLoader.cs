@@ -25,7 +25,7 @@ public static class OptionsLoader
         }
 
         var defaults = new RunsStreamOptions();
-        var token = Get("WS_AUTH_TOKEN");
+        var token = ReadToken(Get("WS_AUTH_TOKEN"), Get("WS_AUTH_TOKEN_FILE"));
         var dataDir = Get("DATA_DIR") ?? defaults.DataDirectory;
         var options = new RunsStreamOptions
         {
@@ -48,6 +48,7 @@ public static class OptionsLoader
             PingTimeout = ParseDuration("PING_TIMEOUT", Get("PING_TIMEOUT"), defaults.PingTimeout),
             MaxBufferedBytes = ParseLong("MAX_BUFFERED_BYTES", Get("MAX_BUFFERED_BYTES"), defaults.MaxBufferedBytes, 1024 * 1024, long.MaxValue),
             WebRoot = Get("WEB_ROOT"),
+            RunAsUser = Get("RUN_AS_USER"),
         };
         if (options.Store is not ("sqlite" or "memory"))
         {
@@ -58,6 +59,33 @@ public static class OptionsLoader
             throw new OptionsException("WS_AUTH_TOKEN must be at least 8 characters.");
         }
         return options;
+    }
+
+    /// <summary>
+    /// WS_AUTH_TOKEN, or the first line of the file WS_AUTH_TOKEN_FILE names (a secret mounted
+    /// as a file stays out of the server's environment and of /proc); null when neither is set.
+    /// </summary>
+    private static string? ReadToken(string? token, string? file)
+    {
+        if (file is null)
+        {
+            return token;
+        }
+        if (token is not null)
+        {
+            throw new OptionsException("Set WS_AUTH_TOKEN or WS_AUTH_TOKEN_FILE, not both.");
+        }
+        try
+        {
+            var text = File.ReadLines(file).FirstOrDefault()?.Trim();
+            return string.IsNullOrEmpty(text)
+                ? throw new OptionsException($"WS_AUTH_TOKEN_FILE {file} is empty.")
+                : text;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new OptionsException($"WS_AUTH_TOKEN_FILE {file} cannot be read: {ex.Message}");
+        }
     }
 
     private static string NewToken() => Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();

@@ -67,6 +67,12 @@ public sealed record RunsStreamOptions
     /// <summary>Outbound bytes one connection may hold (MAX_BUFFERED_BYTES). Default 16 MiB.</summary>
     public long MaxBufferedBytes { get; init; } = 16L * 1024 * 1024;
 
+    /// <summary>
+    /// RUN_AS_USER: the account runs execute as when the server runs as root (default
+    /// <c>nobody</c>; <c>root</c> keeps them root). A server that is not root runs them as itself.
+    /// </summary>
+    public string? RunAsUser { get; init; }
+
     /// <summary>Directory of the built web page (WEB_ROOT). Default wwwroot beside the server.</summary>
     public string? WebRoot { get; init; }
 

@@ -71,18 +71,23 @@ public sealed partial class RunsService
         {
             var sink = new RunOutputSink(run, _time);
             RunProcess process;
+            ProcessStartRequest? request = null;
             try
             {
-                var workspace = ResolveWorkspace(run.WorkspaceId);
-                Directory.CreateDirectory(workspace);
-                process = RunProcess.Start(new ProcessStartRequest(run.Command!, workspace), sink, _coalescing, _logger);
+                request = _containment.Prepare(run.RunId, run.Command!, ResolveWorkspace(run.WorkspaceId));
+                process = RunProcess.Start(request, sink, _coalescing, _logger);
             }
             catch (Exception ex) when (ex is RunStartException or IOException or UnauthorizedAccessException)
             {
+                if (request is not null)
+                {
+                    await _containment.StartFailedAsync(request);
+                }
                 RunsLog.RunStartFailed(_logger, run.RunId, ex.Message);
                 AppendStatus(run, RunStatus.Failed, "Failed to start: " + ex.Message);
                 return;
             }
+            _containment.Started(run.RunId, process);
 
             lock (run.Sync)
             {
@@ -101,6 +106,7 @@ public sealed partial class RunsService
                 : null;
             var outcome = await process.Completion;
             await process.DisposeAsync();
+            _containment.Ended(run.RunId);
 
             var (status, reason) = run.EndAs switch
             {

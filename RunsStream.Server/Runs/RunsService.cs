@@ -20,7 +20,9 @@ public sealed partial class RunsService : IAsyncDisposable
     private readonly OutputCoalescingOptions _coalescing = new();
     private readonly string _workspaceRoot;
     private readonly IRunStore _store;
+    private readonly RunContainment _containment;
 
+    /// <exception cref="OptionsException">RUN_AS_USER cannot be used.</exception>
     public RunsService(RunsStreamOptions options, IRunStore store, TimeProvider time, ILogger<RunsService> logger)
     {
         _options = options;
@@ -28,7 +30,18 @@ public sealed partial class RunsService : IAsyncDisposable
         _time = time;
         _logger = logger;
         _workspaceRoot = Path.GetFullPath(options.WorkspaceRoot);
+        try
+        {
+            _containment = new RunContainment(options.RunAsUser, options.DataDirectory, time, logger);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new OptionsException(ex.Message);
+        }
     }
+
+    /// <summary>Where, as whom and in what runs execute.</summary>
+    public RunContainment Containment => _containment;
 
     /// <summary>An existing run (in memory or in the store), or null.</summary>
     public RunState? Find(string runId)
@@ -80,6 +93,8 @@ public sealed partial class RunsService : IAsyncDisposable
     /// </summary>
     public async Task RecoverAsync(CancellationToken cancellationToken = default)
     {
+        // Before any of them is marked failed, none of their processes may still run.
+        await _containment.StopLeftoversAsync();
         foreach (var record in _store.ListUnfinished())
         {
             var run = new RunState(record, _options.RunLogMaxBytes, _store);

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
 
@@ -46,6 +48,11 @@ public sealed partial class ServerProcess : IAsyncDisposable
         startInfo.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
+            if (value.Length == 0)
+            {
+                startInfo.Environment.Remove(key); // "" unsets one of the defaults above
+                continue;
+            }
             startInfo.Environment[key] = value;
         }
 
@@ -70,6 +77,47 @@ public sealed partial class ServerProcess : IAsyncDisposable
         {
             process.Kill(entireProcessTree: true);
             throw;
+        }
+    }
+
+    /// <summary>POST /runs; the new run's id.</summary>
+    public async Task<string> StartRunAsync(string command)
+    {
+        var response = await Http.PostAsJsonAsync("/runs", new { command });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.That((int)response.StatusCode, Is.EqualTo(201), body);
+        return JsonDocument.Parse(body).RootElement.GetProperty("runId").GetString()!;
+    }
+
+    /// <summary>Polls GET /runs/{id} until <paramref name="predicate"/> holds (generous deadline).</summary>
+    public async Task<JsonElement> WaitForRunAsync(string runId, Func<JsonElement, bool> predicate)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            var run = await Http.GetFromJsonAsync<JsonElement>($"/runs/{runId}");
+            if (predicate(run))
+            {
+                return run;
+            }
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "timed out waiting for " + run.GetRawText());
+            await Task.Delay(25);
+        }
+    }
+
+    /// <summary>Polls GET /runs/{id}/log until it has <paramref name="text"/>; the log then.</summary>
+    public async Task<string> WaitForLogAsync(string runId, string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            var log = await Http.GetStringAsync($"/runs/{runId}/log");
+            if (log.Contains(text, StringComparison.Ordinal))
+            {
+                return log;
+            }
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"timed out waiting for \"{text}\" in the log: {log}");
+            await Task.Delay(25);
         }
     }
 

@@ -37,6 +37,9 @@ public sealed partial class RunProcess
         [LoggerMessage(4710, LogLevel.Warning, "Reading {Stream} of run process {ProcessId} failed")]
         public static partial void OutputReadFailed(ILogger logger, Exception exception, OutputStream stream, int processId);
 
+        [LoggerMessage(4712, LogLevel.Error, "Processes of run process {ProcessId} are still in its cgroup {Path} after SIGKILL")]
+        public static partial void CgroupNotEmptied(ILogger logger, int processId, string path);
+
         [LoggerMessage(4711, LogLevel.Error, "The output sink of run process {ProcessId} threw; further output is still delivered")]
         public static partial void SinkFailed(ILogger logger, Exception exception, int processId);
     }

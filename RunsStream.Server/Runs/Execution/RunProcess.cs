@@ -6,11 +6,12 @@ namespace RunsStream.Server.Runs.Execution;
 
 /// <summary>
 /// One started run: <c>setsid /bin/sh -c command</c> and every process it spawns, which all
-/// share the shell's process group. Owns the output pumps and the signals to the group.
+/// share the shell's process group and, where the machine has cgroups, the run's cgroup. Owns
+/// the output reader and the signals to the run.
 /// </summary>
 /// <remarks>
-/// Signals always go to the whole group, so a background child or a pipeline stage cannot
-/// outlive a cancel. The server's shutdown path is expected to call <see cref="Terminate"/> on
+/// Signals always go to the whole group and the whole cgroup, so a background child, a
+/// pipeline stage or a process that called setsid itself cannot outlive a cancel. The server's shutdown path is expected to call <see cref="Terminate"/> on
 /// every live run and await <see cref="Completion"/>, which is the same cancel as a user's.
 /// </remarks>
 public sealed partial class RunProcess : IAsyncDisposable
@@ -28,6 +29,7 @@ public sealed partial class RunProcess : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly OutputCoalescer _coalescer;
     private readonly RunOutputReader _output;
+    private readonly RunCgroup? _cgroup;
 
     // Guards every signal, so none is sent once the run is finished (the pid may be reused).
     private readonly object _signalLock = new();
@@ -35,13 +37,19 @@ public sealed partial class RunProcess : IAsyncDisposable
     private DateTimeOffset? _graceDeadline;
     private bool _finished;
 
+    // How long the run's processes get to leave its cgroup once killed, before Completion
+    // gives up on removing it (a kernel reaping a fork bomb).
+    private static readonly TimeSpan CgroupEmptyTimeout = TimeSpan.FromSeconds(10);
+
     private RunProcess(
-        Process process, IRunOutputSink sink, OutputCoalescingOptions coalescing, ILogger logger, TimeProvider time)
+        Process process, RunCgroup? cgroup, IRunOutputSink sink, OutputCoalescingOptions coalescing, ILogger logger, TimeProvider time)
     {
         _process = process;
+        _cgroup = cgroup;
         _logger = logger;
         _time = time;
         ProcessId = process.Id;
+        Identity = ProcessIdentity.Of(ProcessId) ?? new ProcessIdentity(ProcessId, ProcessIdentity.UnknownStart, ProcessIdentity.CurrentBootId);
         _coalescer = new OutputCoalescer(sink, coalescing, time, logger, ProcessId);
         _output = new RunOutputReader(
             process.StandardOutput.BaseStream, process.StandardError.BaseStream, _coalescer, coalescing.MaxChunkBytes, logger, ProcessId, sink.WaitForCapacityAsync);
@@ -53,6 +61,12 @@ public sealed partial class RunProcess : IAsyncDisposable
 
     /// <summary>The shell's pid, which is also the run's process-group id.</summary>
     public int ProcessId { get; }
+
+    /// <summary>What identifies the run's process group after a crash of the server.</summary>
+    public ProcessIdentity Identity { get; }
+
+    /// <summary>The run's cgroup, or null where runs have none.</summary>
+    public RunCgroup? Cgroup => _cgroup;
 
     /// <summary>
     /// Completes when the shell has exited, both pipes are drained and all output has been
@@ -117,13 +131,14 @@ public sealed partial class RunProcess : IAsyncDisposable
         Log.Started(logger, process.Id, request.WorkingDirectory);
         try
         {
-            return new RunProcess(process, sink, coalescing, logger, time);
+            return new RunProcess(process, request.Cgroup, sink, coalescing, logger, time);
         }
         catch (IOException ex)
         {
             // The pipes could not be watched (no descriptors left): nobody would read the
             // run's output, so it must not run.
             ProcessGroup.TrySignalGroup(process.Id, ProcessGroup.SigKill);
+            request.Cgroup?.Kill();
             process.Kill();
             process.Dispose();
             Log.StartFailed(logger, ex, request.WorkingDirectory);
@@ -199,6 +214,11 @@ public sealed partial class RunProcess : IAsyncDisposable
 
             Finish();
             _coalescer.Complete();
+            // No process of the run may be left when it is reported ended.
+            if (_cgroup is not null && !await _cgroup.KillAndRemoveAsync(CgroupEmptyTimeout, _time).ConfigureAwait(false))
+            {
+                Log.CgroupNotEmptied(_logger, ProcessId, _cgroup.Path);
+            }
             var outcome = new ProcessOutcome(exitCode, _output.StdoutBytes, _output.StderrBytes);
             Log.Exited(_logger, ProcessId, exitCode, outcome.StdoutBytes, outcome.StderrBytes);
             return outcome;
@@ -254,10 +274,11 @@ public sealed partial class RunProcess : IAsyncDisposable
             {
                 return;
             }
-            if (ProcessGroup.IsGroupAlive(ProcessId))
+            if (ProcessGroup.IsGroupAlive(ProcessId) || _cgroup?.IsPopulated == true)
             {
                 Log.KillingStragglers(_logger, ProcessId);
                 ProcessGroup.TrySignalGroup(ProcessId, ProcessGroup.SigKill);
+                _cgroup?.Kill();
             }
             _finished = true;
             _killTimer?.Dispose();
@@ -265,10 +286,21 @@ public sealed partial class RunProcess : IAsyncDisposable
         }
     }
 
-    private bool IsAnythingAliveLocked() => ProcessGroup.IsGroupAlive(ProcessId) || !_process.HasExited;
+    private bool IsAnythingAliveLocked() =>
+        ProcessGroup.IsGroupAlive(ProcessId) || !_process.HasExited || _cgroup?.IsPopulated == true;
 
     private void SignalLocked(int signal)
     {
+        // The cgroup holds whatever left the group (its own setsid); SIGKILL to it also
+        // reaches processes forked while the list is read.
+        if (signal == ProcessGroup.SigKill)
+        {
+            _cgroup?.Kill();
+        }
+        else
+        {
+            _cgroup?.Signal(signal);
+        }
         if (ProcessGroup.TrySignalGroup(ProcessId, signal))
         {
             return;

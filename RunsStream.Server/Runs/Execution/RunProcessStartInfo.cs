@@ -1,18 +1,33 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace RunsStream.Server.Runs.Execution;
 
 /// <summary>Builds the <see cref="ProcessStartInfo"/> for a run.</summary>
+/// <remarks>
+/// The process .NET starts becomes, by a chain of execs that keep its pid:
+/// <c>setsid</c> (its own session and process group, pgid == pid), then a tiny shell that writes
+/// its pid into the run's cgroup (so everything it ever forks is born there), then
+/// <c>setpriv</c> (the run's user, no new privileges), then <c>/bin/sh -c command</c>. Each
+/// step is left out when it does not apply.
+/// </remarks>
 internal static class RunProcessStartInfo
 {
     /// <summary>The server's own credential: a run's command must never see it.</summary>
     public const string AuthTokenVariable = "WS_AUTH_TOKEN";
+
+    /// <summary>Where the credential may be read from; not a run's business either.</summary>
+    public const string AuthTokenFileVariable = "WS_AUTH_TOKEN_FILE";
 
     // setsid(1) makes the shell a session and process-group leader (pgid == pid), so one
     // kill(-pgid) reaches every process of the run and none of the server's. It does not fork
     // here because a child freshly started by .NET is never a group leader already.
     private const string SetsidPath = "setsid";
     private const string ShellPath = "/bin/sh";
+    private const string SetprivPath = "setpriv";
+
+    // $1 is the cgroup's cgroup.procs; the rest is the command to exec. 125: could not contain it.
+    private const string JoinCgroupScript = "echo $$ > \"$1\" || exit 125; shift; exec \"$@\"";
 
     public static ProcessStartInfo Create(ProcessStartRequest request)
     {
@@ -26,12 +41,37 @@ internal static class RunProcessStartInfo
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        startInfo.ArgumentList.Add(ShellPath);
-        startInfo.ArgumentList.Add("-c");
-        startInfo.ArgumentList.Add(request.Command);
+        var args = startInfo.ArgumentList;
+        if (request.Cgroup is { } cgroup)
+        {
+            args.Add(ShellPath);
+            args.Add("-c");
+            args.Add(JoinCgroupScript);
+            args.Add("runsstream-join-cgroup"); // $0
+            args.Add(cgroup.ProcsPath);
+        }
+        if (request.User is { } user)
+        {
+            args.Add(SetprivPath);
+            args.Add("--reuid=" + user.Uid.ToString(CultureInfo.InvariantCulture));
+            args.Add("--regid=" + user.Gid.ToString(CultureInfo.InvariantCulture));
+            args.Add("--init-groups");
+            args.Add("--no-new-privs");
+            args.Add("--");
+        }
+        args.Add(ShellPath);
+        args.Add("-c");
+        args.Add(request.Command);
 
         // Environment starts as a copy of the server's environment.
         startInfo.Environment.Remove(AuthTokenVariable);
+        startInfo.Environment.Remove(AuthTokenFileVariable);
+        if (request.User is { } runUser)
+        {
+            startInfo.Environment["HOME"] = request.WorkingDirectory;
+            startInfo.Environment["USER"] = runUser.Name;
+            startInfo.Environment["LOGNAME"] = runUser.Name;
+        }
         if (request.ExtraEnvironment is { } extra)
         {
             foreach ((string name, string? value) in extra)

@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Logging;
+
+namespace RunsStream.Server.Runs.Execution;
+
+/// <summary>
+/// Where, as whom and in what a run's process executes, and the record that lets the next
+/// start stop it after a crash: the workspace (owned by the run's user), the run's user
+/// (RUN_AS_USER), its cgroup, and its entry in the <see cref="RunProcessLedger"/>.
+/// </summary>
+public sealed partial class RunContainment
+{
+    private readonly RunUser? _user;
+    private readonly RunCgroups _cgroups;
+    private readonly RunProcessLedger _ledger;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    /// <exception cref="ArgumentException">RUN_AS_USER names no account, or one the server cannot switch to.</exception>
+    public RunContainment(string? runAsUser, string dataDirectory, TimeProvider time, ILogger logger)
+    {
+        _user = RunUser.Resolve(runAsUser);
+        _cgroups = RunCgroups.Open(dataDirectory, logger);
+        _ledger = new RunProcessLedger(dataDirectory);
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The account runs execute as; null when they run as the server's own user.</summary>
+    public RunUser? User => _user;
+
+    /// <summary>True when each run gets its own cgroup.</summary>
+    public bool HasCgroups => _cgroups.Available;
+
+    /// <summary>Creates the workspace (given to the run's user) and the run's cgroup.</summary>
+    /// <exception cref="IOException">The workspace could not be made.</exception>
+    public ProcessStartRequest Prepare(string runId, string command, string workspace)
+    {
+        Directory.CreateDirectory(workspace);
+        _user?.Own(workspace);
+        return new ProcessStartRequest(command, workspace, User: _user, Cgroup: _cgroups.Create(runId));
+    }
+
+    /// <summary>The process could not be started: its empty cgroup goes.</summary>
+    public Task StartFailedAsync(ProcessStartRequest request) =>
+        request.Cgroup?.KillAndRemoveAsync(TimeSpan.FromSeconds(1), _time) ?? Task.CompletedTask;
+
+    /// <summary>Records a started run, so that a crash of the server leaves nothing of it running.</summary>
+    public void Started(string runId, RunProcess process)
+    {
+        try
+        {
+            _ledger.Record(new RunProcessLedger.Entry(runId, process.Identity, process.Cgroup?.Path));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A full disk, say: the run goes on; its cgroup (where there is one) is still
+            // found by name after a crash.
+            Log.LedgerWriteFailed(_logger, runId, ex.Message);
+        }
+    }
+
+    /// <summary>A run whose processes are all gone.</summary>
+    public void Ended(string runId)
+    {
+        try
+        {
+            _ledger.Remove(runId);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.LedgerWriteFailed(_logger, runId, ex.Message);
+        }
+    }
+
+    /// <summary>On start: stops every process that runs of a previous server process still have.</summary>
+    public Task<int> StopLeftoversAsync() => LeftoverProcesses.StopAsync(_ledger, _cgroups, _time, _logger);
+
+    // Event ids 4780-4789: Runs/Execution containment.
+    private static partial class Log
+    {
+        [LoggerMessage(4780, LogLevel.Warning, "The process record of run {RunId} could not be written: {Reason}")]
+        public static partial void LedgerWriteFailed(ILogger logger, string runId, string reason);
+    }
+}
