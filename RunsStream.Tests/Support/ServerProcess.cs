@@ -13,6 +13,7 @@ namespace RunsStream.Tests.Support;
 public sealed partial class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private string? _serverCopy;
 
     private ServerProcess(Process process, string url)
     {
@@ -31,15 +32,32 @@ public sealed partial class ServerProcess : IAsyncDisposable
     [GeneratedRegex(@"RunsStream listening on (http://\S+)")]
     private static partial Regex ListeningLine();
 
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="dataDirectory">DATA_DIR.</param>
+    /// <param name="environment">Variables on top of the defaults; "" removes one.</param>
+    /// <param name="asUser">
+    /// Runs the server as this account instead of root (the test must be root): its files are
+    /// copied to a folder that account can read, and DATA_DIR is given to it.
+    /// </param>
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string>? environment = null, string? asUser = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "RunsStream.Server.dll");
-        var startInfo = new ProcessStartInfo("dotnet")
+        var startInfo = new ProcessStartInfo(asUser is null ? "dotnet" : "setpriv")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (asUser is not null)
+        {
+            var (uid, gid) = RunsStream.Server.Runs.Execution.Interop.Posix.LookUpUser(asUser)!.Value;
+            dll = CopyServerFor(asUser, dataDirectory);
+            startInfo.ArgumentList.Add($"--reuid={uid}");
+            startInfo.ArgumentList.Add($"--regid={gid}");
+            startInfo.ArgumentList.Add("--init-groups");
+            startInfo.ArgumentList.Add("dotnet");
+            startInfo.Environment["HOME"] = dataDirectory;
+            startInfo.Environment["DOTNET_CLI_HOME"] = dataDirectory;
+        }
         startInfo.ArgumentList.Add(dll);
         startInfo.Environment["WS_AUTH_TOKEN"] = RunsServerHost.Token;
         startInfo.Environment["HOST"] = "127.0.0.1";
@@ -71,7 +89,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
         try
         {
             var url = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            return new ServerProcess(process, url);
+            return new ServerProcess(process, url) { _serverCopy = asUser is null ? null : Path.GetDirectoryName(dll) };
         }
         catch
         {
@@ -119,6 +137,40 @@ public sealed partial class ServerProcess : IAsyncDisposable
             Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"timed out waiting for \"{text}\" in the log: {log}");
             await Task.Delay(25);
         }
+    }
+
+    // The test's output folder may sit below a folder only root can enter (/root): the server's
+    // own files go to a fresh folder under /tmp, and DATA_DIR to the account.
+    private static string CopyServerFor(string user, string dataDirectory)
+    {
+        var folder = Directory.CreateTempSubdirectory("runsstream-server-").FullName;
+        File.SetUnixFileMode(folder, (UnixFileMode)0b111_101_101);
+        var source = AppContext.BaseDirectory;
+        foreach (var file in Directory.EnumerateFiles(source))
+        {
+            var name = Path.GetFileName(file);
+            if (name.StartsWith("RunsStream.Server.", StringComparison.Ordinal) || name.StartsWith("SQLitePCLRaw.", StringComparison.Ordinal)
+                || name is "RunsStream.Protocol.dll" or "Microsoft.Data.Sqlite.dll")
+            {
+                File.Copy(file, Path.Combine(folder, name));
+            }
+        }
+        foreach (var native in Directory.EnumerateDirectories(Path.Combine(source, "runtimes"), "linux-*"))
+        {
+            foreach (var file in Directory.EnumerateFiles(native, "*", SearchOption.AllDirectories))
+            {
+                var target = Path.Combine(folder, Path.GetRelativePath(source, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target);
+            }
+        }
+        foreach (var entry in Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories))
+        {
+            File.SetUnixFileMode(entry, File.GetAttributes(entry).HasFlag(FileAttributes.Directory) ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100);
+        }
+        var chown = Process.Start("chown", ["-R", user, dataDirectory])!;
+        chown.WaitForExit();
+        return Path.Combine(folder, "RunsStream.Server.dll");
     }
 
     /// <summary>kill -9: no chance to flush anything.</summary>
@@ -170,5 +222,9 @@ public sealed partial class ServerProcess : IAsyncDisposable
             await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
         }
         _process.Dispose();
+        if (_serverCopy is not null)
+        {
+            Directory.Delete(_serverCopy, recursive: true);
+        }
     }
 }

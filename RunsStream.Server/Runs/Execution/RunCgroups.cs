@@ -28,6 +28,9 @@ public sealed partial class RunCgroups
 
     public bool Available => Root is not null;
 
+    /// <summary>No cgroups: runs are contained by their process group only.</summary>
+    public static RunCgroups Unavailable(ILogger logger) => new(null, logger);
+
     /// <summary>Finds the cgroup v2 hierarchy and creates this server's directory in it.</summary>
     public static RunCgroups Open(string dataDirectory, ILogger logger)
     {
