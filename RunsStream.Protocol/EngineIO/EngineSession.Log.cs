@@ -17,5 +17,8 @@ public sealed partial class EngineSession
 
         [LoggerMessage(1104, LogLevel.Debug, "Engine.IO session {SessionId} upgraded to websocket")]
         public static partial void Upgraded(ILogger logger, string sessionId);
+
+        [LoggerMessage(1105, LogLevel.Debug, "Engine.IO session {SessionId} sent a malformed payload ({Reason}); closing")]
+        public static partial void MalformedPayload(ILogger logger, string sessionId, string reason);
     }
 }

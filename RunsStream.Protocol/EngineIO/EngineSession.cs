@@ -138,6 +138,16 @@ public sealed partial class EngineSession
         }
     }
 
+    /// <summary>
+    /// A polling POST that does not parse: one line saying why (the client's fault, so no
+    /// error and no stack trace), then the session ends as the reference's "parse error".
+    /// </summary>
+    internal void OnMalformedPayload(string reason)
+    {
+        Log.MalformedPayload(_logger, Id, reason);
+        Abort("parse error");
+    }
+
     /// <summary>Closes at once; queued frames are dropped.</summary>
     internal void Abort(string reason, bool clientInitiated = false)
     {

@@ -18,17 +18,20 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
     private readonly Dictionary<string, SocketIOSocket> _sockets = new(StringComparer.Ordinal);
     // Dropped once a namespace is connected: a disposed timer still costs its objects.
     private ITimer? _connectTimer;
-    private SocketIOPacket? _binaryPacket;
-    private List<byte[]>? _binaryParts;
+    private readonly BinaryPacketAssembler _binary;
 
     public SocketIOConnection(SocketIOServer server, EngineSession session)
     {
         _server = server;
         Session = session;
+        _binary = new BinaryPacketAssembler(server.Options.Engine.MaxPayload);
         _connectTimer = server.Time.CreateTimer(static s => ((SocketIOConnection)s!).OnConnectTimeout(), this, server.Options.ConnectTimeout, Timeout.InfiniteTimeSpan);
     }
 
     public EngineSession Session { get; }
+
+    /// <summary>Bytes of binary attachments held for a packet not yet complete.</summary>
+    internal long BufferedAttachmentBytes => _binary.BufferedBytes;
 
     public void OnMessage(EnginePacket packet)
     {
@@ -36,44 +39,48 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
         {
             if (packet.IsBinary)
             {
-                OnAttachment(packet.Data.ToArray());
+                if (_binary.TryAdd(packet.Data.Span, out var complete, out var attachments))
+                {
+                    Route(complete, attachments);
+                }
                 return;
             }
-            if (_binaryPacket is not null)
+            if (_binary.IsAssembling)
             {
+                _binary.Reset();
                 throw new SocketIOProtocolException("got plaintext data when reconstructing a packet");
             }
-            var decoded = SocketIOPacketReader.Read(packet.Data.Span);
-            if (decoded.IsBinary && decoded.Attachments > 0)
+            var decoded = SocketIOPacketReader.Read(packet.Data.Span, _server.Options.MaxAttachments);
+            if (decoded.IsBinary)
             {
-                BinaryPlaceholder.Validate(decoded.Data, decoded.Attachments);
-                _binaryPacket = decoded;
-                _binaryParts = new List<byte[]>(decoded.Attachments);
+                // Checked on the header, before any attachment is held: a binary packet for a
+                // namespace this connection has not joined (for one that has joined none, or
+                // whose CONNECT was refused, any binary packet) would only be dropped once
+                // complete, and waiting for its attachments is memory a client without a token
+                // could hold.
+                if (!IsConnected(decoded.Namespace))
+                {
+                    throw new SocketIOProtocolException("binary packet for a namespace that is not connected");
+                }
+                _binary.Begin(decoded);
                 return;
             }
             Route(decoded, Array.Empty<byte[]>());
         }
         catch (SocketIOProtocolException ex)
         {
+            _binary.Reset();
             Log.ProtocolError(_server.Logger, Session.Id, ex.Message);
             Session.Close("parse error");
         }
     }
 
-    private void OnAttachment(byte[] data)
+    private bool IsConnected(string ns)
     {
-        if (_binaryPacket is not { } pending || _binaryParts is not { } parts)
+        lock (_sockets)
         {
-            throw new SocketIOProtocolException("got binary data when not reconstructing a packet");
+            return _sockets.ContainsKey(ns);
         }
-        parts.Add(data);
-        if (parts.Count < pending.Attachments)
-        {
-            return;
-        }
-        _binaryPacket = null;
-        _binaryParts = null;
-        Route(pending, parts);
     }
 
     private void Route(SocketIOPacket packet, IReadOnlyList<byte[]> attachments)
@@ -199,6 +206,7 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
     public void OnClose(string reason)
     {
         Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
+
         SocketIOSocket[] sockets;
         lock (_sockets)
         {

@@ -20,6 +20,14 @@ public sealed class SocketIOOptions
     public TimeSpan DefaultAckTimeout { get; set; } = TimeSpan.FromMilliseconds(DefaultAckTimeoutMs);
 
     /// <summary>
+    /// The most binary attachments one packet may announce (the reference parser's
+    /// <c>maxAttachments</c>); a packet announcing more closes the connection. Default 10.
+    /// Together the attachments of one packet may hold at most <see cref="EngineIOOptions.MaxPayload"/>
+    /// bytes: a binary packet carries no more than one message may.
+    /// </summary>
+    public int MaxAttachments { get; set; } = SocketIO.Parser.SocketIOPacketReader.DefaultMaxAttachments;
+
+    /// <summary>
     /// When the host stops, how long clients get to take what is queued for them and the close
     /// before their connections are cut. Default 5 s.
     /// </summary>
@@ -36,6 +44,7 @@ public sealed class SocketIOOptions
         if (string.IsNullOrEmpty(Path) || Path[0] != '/') throw new ArgumentException("Path must start with '/'.");
         if (ConnectTimeout <= TimeSpan.Zero) throw new ArgumentException("ConnectTimeout must be positive.");
         if (DefaultAckTimeout <= TimeSpan.Zero) throw new ArgumentException("DefaultAckTimeout must be positive.");
+        if (MaxAttachments < 1) throw new ArgumentException("MaxAttachments must be at least 1.");
         if (ShutdownTimeout < TimeSpan.Zero) throw new ArgumentException("ShutdownTimeout must not be negative.");
         Engine.Validate();
     }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Text.Unicode;
 
 namespace RunsStream.Protocol.EngineIO.Parser;
 
@@ -31,7 +32,7 @@ public static class EnginePacketReader
     /// <summary>
     /// Reads the next packet of an HTTP long-polling payload: packets separated by 0x1E, a binary
     /// packet as 'b' + base64 (engine.io-protocol v4, "HTTP long-polling"). Returns false when
-    /// the payload is exhausted.
+    /// the payload is exhausted. A text packet must be valid UTF-8.
     /// </summary>
     public static bool TryReadPayloadPacket(ref ReadOnlySequence<byte> payload, out EnginePacket packet)
     {
@@ -63,6 +64,12 @@ public static class EnginePacketReader
         {
             packet = EnginePacket.Binary(DecodeBase64(bytes.AsSpan(1)));
             return true;
+        }
+        // A WebSocket text frame is checked by its transport (RFC 6455 section 8.1); a polling
+        // body has no such framing, so the same rule is applied here, per text packet.
+        if (!Utf8.IsValid(bytes))
+        {
+            throw new EngineProtocolException("invalid UTF-8 in a text packet");
         }
         packet = ReadText(bytes);
         return true;

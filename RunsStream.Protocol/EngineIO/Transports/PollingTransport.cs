@@ -169,7 +169,23 @@ internal sealed class PollingTransport(EngineSession session)
                 reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // Kestrel's own body limit (the host may set it a little above maxPayload) struck
+            // before this loop saw the buffer grow past maxPayload: a chunked body that arrived
+            // in one read. The same answer as ours, whichever check was first.
+            await RefuseTooLargeAsync(context);
+            return;
+        }
+        catch (BadHttpRequestException)
+        {
+            // A malformed body (bad chunk framing): refused like a malformed payload; Kestrel
+            // ends the connection after the answer.
+            session.Abort("data request aborted");
+            await EngineResponses.WriteErrorAsync(context, EngineErrorCode.BadRequest);
+            return;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
         {
             session.OnTransportClosed(this, "data request aborted");
             return;
@@ -188,11 +204,11 @@ internal sealed class PollingTransport(EngineSession session)
                 throw new EngineProtocolException("empty payload");
             }
         }
-        catch (EngineProtocolException)
+        catch (EngineProtocolException ex)
         {
             reader.AdvanceTo(result.Buffer.End);
+            session.OnMalformedPayload(ex.Message);
             await EngineResponses.WriteErrorAsync(context, EngineErrorCode.BadRequest);
-            session.Abort("parse error");
             return;
         }
         reader.AdvanceTo(result.Buffer.End);
@@ -210,9 +226,14 @@ internal sealed class PollingTransport(EngineSession session)
 
     private async Task RefuseTooLargeAsync(HttpContext context)
     {
+        // Closed before the answer leaves: a client that reads the 413 finds the session gone.
+        session.Abort("payload too large");
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
         context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
         context.Response.Headers.Connection = "close";
         await context.Response.CompleteAsync();
-        session.Abort("payload too large");
     }
 }

@@ -13,12 +13,22 @@ namespace RunsStream.Protocol.SocketIO.Parser;
 public static class SocketIOPacketReader
 {
     private const int MaxIdDigits = 16;
-    private const int MaxAttachments = 1000;
+
+    /// <summary>
+    /// The most attachments a binary packet may announce unless the caller says otherwise; the
+    /// reference parser's <c>maxAttachments</c> default. The announcement is what the receiver
+    /// commits to wait for, so it is bounded before any attachment arrives.
+    /// </summary>
+    public const int DefaultMaxAttachments = 10;
 
     private static readonly string[] ReservedEvents =
         ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
 
-    public static SocketIOPacket Read(ReadOnlySpan<byte> utf8)
+    /// <param name="utf8">The text of one Engine.IO message.</param>
+    /// <param name="maxAttachments">
+    /// The most attachments a binary packet may announce; more is "too many attachments".
+    /// </param>
+    public static SocketIOPacket Read(ReadOnlySpan<byte> utf8, int maxAttachments = DefaultMaxAttachments)
     {
         if (utf8.IsEmpty || utf8[0] < '0' || utf8[0] > '6')
         {
@@ -31,10 +41,15 @@ public static class SocketIOPacketReader
         if (type is SocketIOPacketType.BinaryEvent or SocketIOPacketType.BinaryAck)
         {
             var dash = utf8[i..].IndexOf((byte)'-');
+            // A binary packet has at least one attachment: without one the sender uses EVENT/ACK.
             if (dash <= 0 || !Utf8Parser.TryParse(utf8.Slice(i, dash), out attachments, out var consumed) || consumed != dash
-                || attachments < 0 || attachments > MaxAttachments)
+                || attachments < 1)
             {
                 throw new SocketIOProtocolException("illegal attachments");
+            }
+            if (attachments > maxAttachments)
+            {
+                throw new SocketIOProtocolException("too many attachments");
             }
             i += dash + 1;
         }

@@ -143,4 +143,21 @@ public sealed class EnginePacketReaderTests
     {
         Assert.Throws<EngineProtocolException>(() => ReadPayload(payload));
     }
+
+    [TestCase(new byte[] { (byte)'4', 0xFF })]
+    [TestCase(new byte[] { (byte)'4', (byte)'a', 0xE2, 0x82 })]
+    [TestCase(new byte[] { (byte)'4', 0xED, 0xB0, 0x80 })]
+    [TestCase(new byte[] { (byte)'4', (byte)'a', 0x1E, (byte)'4', 0xC0, 0x80 })]
+    public void A_payload_whose_text_packet_is_not_utf8_is_rejected(byte[] payload)
+    {
+        var sequence = new ReadOnlySequence<byte>(payload);
+
+        var ex = Assert.Throws<EngineProtocolException>(() =>
+        {
+            while (EnginePacketReader.TryReadPayloadPacket(ref sequence, out _))
+            {
+            }
+        });
+        Assert.That(ex!.Message, Does.Contain("UTF-8"));
+    }
 }

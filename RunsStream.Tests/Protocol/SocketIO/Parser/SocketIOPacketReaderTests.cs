@@ -117,6 +117,9 @@ public sealed class SocketIOPacketReaderTests
     [TestCase("51[\"x\",{\"_placeholder\":true,\"num\":0}]")]
     [TestCase("5-1-[\"x\"]")]
     [TestCase("51001-[\"x\"]")]
+    [TestCase("50-[\"x\"]")]
+    [TestCase("60-1[]")]
+    [TestCase("599999999999-[\"x\"]")]
     [TestCase("6a-1[{\"_placeholder\":true,\"num\":0}]")]
     public void A_binary_packet_with_an_illegal_attachment_count_is_rejected(string wire)
     {
@@ -201,5 +204,30 @@ public sealed class SocketIOPacketReaderTests
         Assert.That(num, Is.EqualTo(3));
         Assert.That(BinaryPlaceholder.TryGetIndex(JsonDocument.Parse("{\"_placeholder\":1,\"num\":3}").RootElement, out _), Is.False);
         Assert.That(BinaryPlaceholder.TryGetIndex(JsonDocument.Parse("[1]").RootElement, out _), Is.False);
+    }
+
+    [TestCase("511-[\"x\"]", 10)]
+    [TestCase("51000-[\"x\"]", 10)]
+    [TestCase("63-1[]", 2)]
+    public void A_binary_packet_announcing_more_attachments_than_allowed_is_rejected(string wire, int max)
+    {
+        var ex = Assert.Throws<SocketIOProtocolException>(() => SocketIOPacketReader.Read(Encoding.UTF8.GetBytes(wire), max));
+
+        Assert.That(ex!.Message, Is.EqualTo("too many attachments"));
+    }
+
+    [Test]
+    public void Ten_attachments_are_allowed_by_default_as_in_the_reference_parser()
+    {
+        var placeholders = string.Join(',', Enumerable.Range(0, 10).Select(i => $"{{\"_placeholder\":true,\"num\":{i}}}"));
+
+        Assert.That(Read($"510-[\"x\",{placeholders}]").Attachments, Is.EqualTo(10));
+        Assert.Throws<SocketIOProtocolException>(() => Read($"511-[\"x\",{placeholders}]"));
+    }
+
+    [Test]
+    public void A_larger_allowance_accepts_more_attachments()
+    {
+        Assert.That(SocketIOPacketReader.Read("5100-[\"x\"]"u8, 100).Attachments, Is.EqualTo(100));
     }
 }
