@@ -28,25 +28,8 @@ public static class RunsEndpoints
 
     private static async Task<IResult> StartAsync(HttpContext context, RunsService runs, RunsStreamOptions options)
     {
-        var body = await JsonBody.ReadAsync(context, options.MaxBodyBytes);
-        if (body.ValueKind != JsonValueKind.Object)
-        {
-            return ApiErrors.Result(RunsErrorCode.BadRequest, "The body must be a JSON object {\"command\": string, \"workspaceId\"?: string}");
-        }
-        if (!body.TryGetProperty("command", out var command) || command.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(command.GetString()))
-        {
-            return ApiErrors.Result(RunsErrorCode.BadRequest, "'command' must be a non-empty string");
-        }
-        string? workspaceId = null;
-        if (body.TryGetProperty("workspaceId", out var workspace) && workspace.ValueKind != JsonValueKind.Null)
-        {
-            if (workspace.ValueKind != JsonValueKind.String)
-            {
-                return ApiErrors.Result(RunsErrorCode.BadRequest, "'workspaceId' must be a string");
-            }
-            workspaceId = workspace.GetString();
-        }
-        var run = runs.StartRun(command.GetString()!, workspaceId);
+        var request = RunRequestParser.Parse(await JsonBody.ReadAsync(context, options.MaxBodyBytes));
+        var run = runs.StartRun(request.Command, request.WorkspaceId);
         return Results.Json(new { runId = run.RunId, status = RunStatus.Queued.ToWire() }, ApiJson.Options, statusCode: StatusCodes.Status201Created);
     }
 

@@ -285,7 +285,6 @@ public sealed class RestApiTests
     [TestCase("[{\"type\":\"status\",\"data\":\"finished\"}]")]
     [TestCase("[{\"type\":\"stdout\",\"data\":5}]")]
     [TestCase("[{\"type\":\"status\",\"data\":\"failed\",\"exitCode\":\"x\"}]")]
-    [TestCase("[{\"type\":\"status\",\"data\":\"succeeded\"},{\"type\":\"stdout\",\"data\":\"after the end\"}]")]
     [TestCase("[1,2]")]
     public async Task A_refused_publish_is_400_and_creates_nothing(string body)
     {
