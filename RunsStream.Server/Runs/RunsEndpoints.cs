@@ -36,8 +36,7 @@ public static class RunsEndpoints
     private static async Task<IResult> ListAsync(HttpRequest request, RunsService runs)
     {
         var limit = DefaultListLimit;
-        if (request.Query.TryGetValue("limit", out var limitText)
-            && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > MaxListLimit))
+        if (request.Query.TryGetValue("limit", out var limitText) && !TryParseLimit(limitText.ToString(), out limit))
         {
             return ApiErrors.Result(RunsErrorCode.BadRequest, $"'limit' must be a whole number from 1 to {MaxListLimit}");
         }
@@ -186,6 +185,15 @@ public static class RunsEndpoints
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>1 to <see cref="MaxListLimit"/> in ASCII digits; int.TryParse alone takes "5\0" as 5.</summary>
+    private static bool TryParseLimit(string text, out int limit)
+    {
+        limit = 0;
+        return text.Length > 0 && text.All(char.IsAsciiDigit)
+            && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit)
+            && limit is >= 1 and <= MaxListLimit;
     }
 
     private static IResult BadRunId() =>

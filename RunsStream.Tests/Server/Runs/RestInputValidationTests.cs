@@ -229,6 +229,27 @@ public sealed class RestInputValidationTests
         await ErrorMessageOf(await _server.SendAsync(HttpMethod.Post, "/runs", body), HttpStatusCode.BadRequest, "bad_request");
     }
 
+    [Test]
+    public async Task A_chunked_body_over_the_limit_is_413_like_one_with_a_length()
+    {
+        var body = Encoding.UTF8.GetBytes("{\"command\":\"echo " + new string('x', (int)_server.Options.MaxBodyBytes) + "\"}");
+        using var content = new StreamContent(new MemoryStream(body));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/runs") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+        var response = await _server.Http.SendAsync(request);
+        await ErrorMessageOf(response, HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+    }
+
+    [TestCase("/runs/run%00x")]
+    [TestCase("/runs/run%00x/log")]
+    public async Task A_nul_in_the_path_is_400_before_any_route_sees_it(string path)
+    {
+        // Kestrel refuses a decoded NUL in the path itself (with no body): nothing reaches a run id check.
+        var response = await _server.SendAsync(HttpMethod.Get, path);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+    }
+
     private async Task<string> StartRawAsync(string body)
     {
         var response = await PostBytesAsync("/runs", Encoding.UTF8.GetBytes(body));
