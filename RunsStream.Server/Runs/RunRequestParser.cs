@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace RunsStream.Server.Runs;
@@ -11,6 +12,12 @@ public sealed record RunRequest(string Command, string? WorkspaceId);
 /// </summary>
 public static class RunRequestParser
 {
+    /// <summary>
+    /// Linux's MAX_ARG_STRLEN (32 pages of 4 KiB) less the terminating NUL: execve refuses a
+    /// longer single argument with E2BIG, so such a command would be accepted and then fail.
+    /// </summary>
+    public const int MaxCommandUtf8Bytes = 32 * 4096 - 1;
+
     public static RunRequest Parse(JsonElement body)
     {
         if (body.ValueKind != JsonValueKind.Object)
@@ -27,6 +34,10 @@ public static class RunRequestParser
         if (command.IndexOf('\0') is var nul and >= 0)
         {
             throw RunsException.BadRequest($"'command' contains a NUL character (\\u0000) at index {nul}; a command line cannot carry one, the shell would run only the text before it");
+        }
+        if (command.Length > MaxCommandUtf8Bytes / 3 && Encoding.UTF8.GetByteCount(command) is var bytes and > MaxCommandUtf8Bytes)
+        {
+            throw RunsException.BadRequest($"'command' is {bytes} bytes of UTF-8; one argument of a process may be at most {MaxCommandUtf8Bytes} bytes");
         }
 
         string? workspaceId = null;

@@ -250,6 +250,22 @@ public sealed class RestInputValidationTests
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
     }
 
+    [Test]
+    public async Task A_command_too_long_for_one_process_argument_is_400_and_one_byte_shorter_runs()
+    {
+        // 43,689 three-byte characters: within MAX_COMMAND_LENGTH in characters, but past what
+        // execve takes as one argument (131,071 bytes and its NUL) once it is UTF-8.
+        var longest = ": " + new string('\u4e2d', 43_689) + "xx";
+        Assert.That(Encoding.UTF8.GetByteCount(longest), Is.EqualTo(131_071));
+        var response = await _server.SendAsync(HttpMethod.Post, "/runs", JsonSerializer.Serialize(new { command = longest + "x" }));
+        var message = await ErrorMessageOf(response, HttpStatusCode.BadRequest, "bad_request");
+        Assert.That(message, Does.Contain("131072 bytes").And.Contain("131071"));
+
+        var runId = await _server.StartRunAsync(longest);
+        var run = await _server.WaitForTerminalAsync(runId);
+        Assert.That(run.GetProperty("status").GetString(), Is.EqualTo("succeeded"), run.GetProperty("reason").ToString());
+    }
+
     private async Task<string> StartRawAsync(string body)
     {
         var response = await PostBytesAsync("/runs", Encoding.UTF8.GetBytes(body));
