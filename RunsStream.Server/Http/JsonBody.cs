@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using RunsStream.Server.Runs;
