@@ -1,12 +1,10 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using RunsStream.Server.Runs;
 
 namespace RunsStream.Server.Http;
 
-/// <summary>Reads a JSON request body within the size limit: 413 past it, 400 when it is not JSON.</summary>
+/// <summary>Reads a JSON request body within the size limit: 413 past it, 400 when it is not strict JSON (<see cref="StrictJson"/>).</summary>
 public static class JsonBody
 {
     public static async Task<JsonElement> ReadAsync(HttpContext context, long maxBytes)
@@ -28,7 +26,7 @@ public static class JsonBody
             {
                 try
                 {
-                    return Parse(result.Buffer);
+                    return StrictJson.Parse(result.Buffer);
                 }
                 finally
                 {
@@ -36,23 +34,6 @@ public static class JsonBody
                 }
             }
             reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-        }
-    }
-
-    private static JsonElement Parse(ReadOnlySequence<byte> body)
-    {
-        if (body.IsEmpty)
-        {
-            throw RunsException.BadRequest("The request body is empty; JSON expected");
-        }
-        try
-        {
-            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 32 });
-            return JsonElement.ParseValue(ref reader);
-        }
-        catch (JsonException ex)
-        {
-            throw RunsException.BadRequest("The request body is not valid JSON: " + ex.Message);
         }
     }
 }

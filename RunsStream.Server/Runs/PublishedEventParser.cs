@@ -13,6 +13,11 @@ public static class PublishedEventParser
         {
             throw RunsException.BadRequest("The body must be a JSON array of events [{\"type\", \"data\", ...}]");
         }
+        if (body.GetArrayLength() == 0)
+        {
+            // An empty batch would create nothing and append nothing: say so rather than 202.
+            throw RunsException.BadRequest("The batch is empty: send at least one event");
+        }
         if (body.GetArrayLength() > MaxEvents)
         {
             throw RunsException.BadRequest($"At most {MaxEvents} events per request");
@@ -75,8 +80,12 @@ public static class PublishedEventParser
         }
 
         string? statusText = null;
-        if (item.TryGetProperty("status", out var statusElement) && statusElement.ValueKind == JsonValueKind.String)
+        if (item.TryGetProperty("status", out var statusElement) && statusElement.ValueKind != JsonValueKind.Null)
         {
+            if (statusElement.ValueKind != JsonValueKind.String)
+            {
+                throw RunsException.BadRequest($"{Where()}.status must be a string");
+            }
             statusText = statusElement.GetString();
         }
         statusText ??= data;

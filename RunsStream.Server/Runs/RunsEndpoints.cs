@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -28,33 +27,15 @@ public static class RunsEndpoints
 
     private static async Task<IResult> StartAsync(HttpContext context, RunsService runs, RunsStreamOptions options)
     {
-        var body = await JsonBody.ReadAsync(context, options.MaxBodyBytes);
-        if (body.ValueKind != JsonValueKind.Object)
-        {
-            return ApiErrors.Result(RunsErrorCode.BadRequest, "The body must be a JSON object {\"command\": string, \"workspaceId\"?: string}");
-        }
-        if (!body.TryGetProperty("command", out var command) || command.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(command.GetString()))
-        {
-            return ApiErrors.Result(RunsErrorCode.BadRequest, "'command' must be a non-empty string");
-        }
-        string? workspaceId = null;
-        if (body.TryGetProperty("workspaceId", out var workspace) && workspace.ValueKind != JsonValueKind.Null)
-        {
-            if (workspace.ValueKind != JsonValueKind.String)
-            {
-                return ApiErrors.Result(RunsErrorCode.BadRequest, "'workspaceId' must be a string");
-            }
-            workspaceId = workspace.GetString();
-        }
-        var run = runs.StartRun(command.GetString()!, workspaceId);
+        var request = RunRequestParser.Parse(await JsonBody.ReadAsync(context, options.MaxBodyBytes));
+        var run = runs.StartRun(request.Command, request.WorkspaceId);
         return Results.Json(new { runId = run.RunId, status = RunStatus.Queued.ToWire() }, ApiJson.Options, statusCode: StatusCodes.Status201Created);
     }
 
     private static async Task<IResult> ListAsync(HttpRequest request, RunsService runs)
     {
         var limit = DefaultListLimit;
-        if (request.Query.TryGetValue("limit", out var limitText)
-            && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > MaxListLimit))
+        if (request.Query.TryGetValue("limit", out var limitText) && !TryParseLimit(limitText.ToString(), out limit))
         {
             return ApiErrors.Result(RunsErrorCode.BadRequest, $"'limit' must be a whole number from 1 to {MaxListLimit}");
         }
@@ -203,6 +184,15 @@ public static class RunsEndpoints
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>1 to <see cref="MaxListLimit"/> in ASCII digits; int.TryParse alone takes "5\0" as 5.</summary>
+    private static bool TryParseLimit(string text, out int limit)
+    {
+        limit = 0;
+        return text.Length > 0 && text.All(char.IsAsciiDigit)
+            && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit)
+            && limit is >= 1 and <= MaxListLimit;
     }
 
     private static IResult BadRunId() =>

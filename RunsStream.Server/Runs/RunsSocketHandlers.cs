@@ -104,13 +104,35 @@ public sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, 
         }
     }
 
+    /// <summary>
+    /// The payload's valid run id. A string whose \u escapes leave a surrogate unpaired makes
+    /// GetString throw; it can be no run id, so it is refused like any other bad id.
+    /// </summary>
+    private static bool TryReadRunId(JsonElement payload, out string runId)
+    {
+        runId = "";
+        if (!payload.TryGetProperty("runId", out var idElement) || idElement.ValueKind != JsonValueKind.String)
+        {
+            return false;
+        }
+        try
+        {
+            runId = idElement.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+        return RunIds.IsValid(runId);
+    }
+
     private (object Answer, RunSubscription? Subscription) Subscribe(SocketIOSocket socket, Dictionary<string, RunSubscription> subscriptions, JsonElement payload)
     {
         if (payload.ValueKind != JsonValueKind.Object)
         {
             return (Refusal("subscribe expects an object {\"runId\": string, \"since\"?: number}"), null);
         }
-        if (!payload.TryGetProperty("runId", out var idElement) || idElement.ValueKind != JsonValueKind.String || !RunIds.IsValid(idElement.GetString()))
+        if (!TryReadRunId(payload, out var runId))
         {
             return (Refusal("runId must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"), null);
         }
@@ -120,7 +142,6 @@ public sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, 
         {
             return (Refusal("since must be a non-negative integer"), null);
         }
-        var runId = idElement.GetString()!;
         var subscription = Subscribe(socket, subscriptions, runId, since);
         return (new Dictionary<string, object?> { ["ok"] = true, ["runId"] = runId, ["status"] = subscription.Run.Status?.ToWire() }, subscription);
     }
@@ -143,12 +164,10 @@ public sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, 
 
     private object Unsubscribe(SocketIOSocket socket, Dictionary<string, RunSubscription> subscriptions, JsonElement payload)
     {
-        if (payload.ValueKind != JsonValueKind.Object || !payload.TryGetProperty("runId", out var idElement)
-            || idElement.ValueKind != JsonValueKind.String || !RunIds.IsValid(idElement.GetString()))
+        if (payload.ValueKind != JsonValueKind.Object || !TryReadRunId(payload, out var runId))
         {
             return Refusal("unsubscribe expects an object {\"runId\": string} with a valid run id");
         }
-        var runId = idElement.GetString()!;
         RunSubscription? subscription;
         lock (subscriptions)
         {
