@@ -32,7 +32,7 @@ public sealed partial class RunsService : IAsyncDisposable
         _workspaceRoot = Path.GetFullPath(options.WorkspaceRoot);
         try
         {
-            _containment = new RunContainment(options.RunAsUser, options.DataDirectory, time, logger);
+            _containment = new RunContainment(options.RunAsUser, options.DataDirectory, options.WorkspaceRoot, time, logger);
         }
         catch (ArgumentException ex)
         {

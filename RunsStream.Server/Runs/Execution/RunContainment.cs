@@ -16,9 +16,13 @@ public sealed partial class RunContainment
     private readonly ILogger _logger;
 
     /// <exception cref="ArgumentException">RUN_AS_USER names no account, or one the server cannot switch to.</exception>
-    public RunContainment(string? runAsUser, string dataDirectory, TimeProvider time, ILogger logger)
+    public RunContainment(string? runAsUser, string dataDirectory, string workspaceRoot, TimeProvider time, ILogger logger)
     {
         _user = RunUser.Resolve(runAsUser);
+        if (_user is not null && ClosedAncestor(Path.GetFullPath(workspaceRoot)) is { } closed)
+        {
+            Log.WorkspaceRootClosed(logger, workspaceRoot, _user.Name, closed);
+        }
         _cgroups = RunCgroups.Open(dataDirectory, logger);
         _ledger = new RunProcessLedger(dataDirectory);
         _time = time;
@@ -72,6 +76,21 @@ public sealed partial class RunContainment
         }
     }
 
+    // The first existing folder above the workspaces that others cannot pass through: the run
+    // still starts in its workspace (entered before the user switch), but cannot reach it, or
+    // HOME, by its absolute path.
+    private static string? ClosedAncestor(string path)
+    {
+        for (var folder = Path.GetDirectoryName(path); folder is not null; folder = Path.GetDirectoryName(folder))
+        {
+            if (Directory.Exists(folder) && !File.GetUnixFileMode(folder).HasFlag(UnixFileMode.OtherExecute))
+            {
+                return folder;
+            }
+        }
+        return null;
+    }
+
     /// <summary>On start: stops every process that runs of a previous server process still have.</summary>
     public Task<int> StopLeftoversAsync() => LeftoverProcesses.StopAsync(_ledger, _cgroups, _time, _logger);
 
@@ -80,5 +99,8 @@ public sealed partial class RunContainment
     {
         [LoggerMessage(4780, LogLevel.Warning, "The process record of run {RunId} could not be written: {Reason}")]
         public static partial void LedgerWriteFailed(ILogger logger, string runId, string reason);
+
+        [LoggerMessage(4781, LogLevel.Warning, "WORKSPACE_ROOT {WorkspaceRoot} is below {Closed}, which {User} cannot pass through: runs start in their workspace but cannot reach it by its absolute path (nor HOME); choose a WORKSPACE_ROOT outside it")]
+        public static partial void WorkspaceRootClosed(ILogger logger, string workspaceRoot, string user, string closed);
     }
 }

@@ -51,6 +51,8 @@ public sealed class LeftoverProcessesTests
             runId = await server.StartRunAsync($"setsid sleep {escaped} & echo started; sleep {leader}");
             await server.WaitForLogAsync(runId, "started");
             Assert.That(await Eventually.TrueAsync(() => ProcessTable.WithArgument(escaped).Count == 1));
+            // GET /runs makes every queued write durable before it answers.
+            (await server.Http.GetAsync("/runs")).EnsureSuccessStatusCode();
             await server.CrashAsync();
         }
         // What the issue saw: the crashed server's run goes on with nobody owning it.
