@@ -34,7 +34,7 @@ public static class RunsEndpoints
     /// </summary>
     private static IResult Health(StoreHealth store) => store.IsWritable
         ? Results.Json(new { status = "ok" })
-        : Results.Json(new { status = "degraded", reason = "The run store cannot write: " + store.Reason, since = store.Since, failedWrites = store.FailedAttempts });
+        : Results.Json(new { status = "degraded", reason = "The run store cannot write: " + store.Reason, since = store.Since is { } since ? Timestamps.ToIso(since) : null, failedWrites = store.FailedAttempts });
 
     private static async Task<IResult> StartAsync(HttpContext context, RunsService runs, RunsStreamOptions options)
     {
