@@ -44,7 +44,7 @@ public static class RunsStreamApp
         builder.Services.AddSingleton(new TokenValidator(options.AuthToken));
         builder.Services.AddSingleton<IRunStore>(sp => options.Store == "memory"
             ? new InMemoryRunStore()
-            : new SqliteRunStore(options.DataDirectory, sp.GetRequiredService<ILogger<SqliteRunStore>>()));
+            : new SqliteRunStore(options.DataDirectory, sp.GetRequiredService<ILogger<SqliteRunStore>>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<RunsService>();
         builder.Services.AddSingleton<RunsSocketHandlers>();
         builder.Services.AddRouting();

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using RunsStream.Server.Http;
+using RunsStream.Server.Runs.Storage;
 
 namespace RunsStream.Server.Runs;
 
@@ -14,7 +15,17 @@ internal static class LogRange
 {
     public static async Task WriteAsync(HttpContext context, RunsService runs, RunState run, RunEventType? stream)
     {
-        await runs.FlushStoreAsync(context.RequestAborted);
+        try
+        {
+            await runs.FlushStoreAsync(context.RequestAborted);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            // Ranges are read from the store, which does not hold the whole log while it cannot write.
+            context.Response.Headers.RetryAfter = "2";
+            await ApiErrors.WriteAsync(context, RunsErrorCode.Unavailable, ex.Message);
+            return;
+        }
         var record = run.Snapshot()!;
         var total = stream switch
         {

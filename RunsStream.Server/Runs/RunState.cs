@@ -191,12 +191,16 @@ public sealed class RunState : IPersistenceListener
 
     private TaskCompletionSource? _storeCaughtUp;
 
-    /// <summary>Flow control for the output pump: completes at once unless the store is far behind.</summary>
+    /// <summary>
+    /// Flow control for the output pump: completes at once unless the store is far behind, or
+    /// cannot write at all and this run has output it has not stored (then the run pauses at
+    /// once rather than fill memory; the commit that stores that output releases it).
+    /// </summary>
     internal ValueTask WaitForStoreAsync()
     {
         lock (_lock)
         {
-            if (_log.UnpersistedBytes <= MaxUnpersistedBytes)
+            if (_log.UnpersistedBytes <= (_store.Health.IsWritable ? MaxUnpersistedBytes : 0))
             {
                 return ValueTask.CompletedTask;
             }

@@ -11,6 +11,9 @@ public enum RunsErrorCode
     PayloadTooLarge,
     Gone,
     Internal,
+
+    /// <summary>The run store cannot write now (a full disk); try again later.</summary>
+    Unavailable,
 }
 
 public static class RunsErrorCodes
@@ -24,6 +27,7 @@ public static class RunsErrorCodes
         RunsErrorCode.Conflict => "conflict",
         RunsErrorCode.PayloadTooLarge => "payload_too_large",
         RunsErrorCode.Gone => "gone",
+        RunsErrorCode.Unavailable => "unavailable",
         _ => "internal",
     };
 
@@ -36,6 +40,7 @@ public static class RunsErrorCodes
         RunsErrorCode.Conflict => 409,
         RunsErrorCode.PayloadTooLarge => 413,
         RunsErrorCode.Gone => 410,
+        RunsErrorCode.Unavailable => 503,
         _ => 500,
     };
 }

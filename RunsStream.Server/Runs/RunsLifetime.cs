@@ -50,11 +50,36 @@ internal sealed class RunsLifetime(RunsService runs, IRunStore store, RunsStream
     {
         _retention?.Dispose();
         await runs.DisposeAsync();
-        await store.FlushAsync(CancellationToken.None);
+        await FlushAsync(cancellationToken);
     }
 
     /// <summary>After the web server has stopped: anything written since is made durable too.</summary>
-    public Task StopAsync(CancellationToken cancellationToken) => store.FlushAsync(CancellationToken.None);
+    public Task StopAsync(CancellationToken cancellationToken) => FlushAsync(cancellationToken);
+
+    /// <summary>
+    /// Waits for the store to have every write, also while it cannot write (a full disk freed
+    /// meanwhile loses nothing), until the host's shutdown timeout: past that, what is not
+    /// stored is lost, and the store logs how much.
+    /// </summary>
+    private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await store.FlushAsync(cancellationToken);
+                return;
+            }
+            catch (StoreUnavailableException ex) when (ex.Retrying && !cancellationToken.IsCancellationRequested)
+            {
+                // Each flush fails with one commit attempt, which the store paces: no busy loop.
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

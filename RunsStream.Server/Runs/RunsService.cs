@@ -103,7 +103,14 @@ public sealed partial class RunsService : IAsyncDisposable
             run.Append(seq => RunEvent.ForStatus(run.RunId, seq, RunStatus.Failed, now, "server restarted", null, run.StdoutBytes, run.StderrBytes));
             RunsLog.RunRecovered(_logger, run.RunId);
         }
-        await _store.FlushAsync(cancellationToken);
+        try
+        {
+            await _store.FlushAsync(cancellationToken);
+        }
+        catch (StoreUnavailableException)
+        {
+            // Start anyway: the writes are kept and retried, /healthz says why.
+        }
     }
 
     /// <summary>Makes every queued store write durable (a read of the store then sees it).</summary>
@@ -153,7 +160,14 @@ public sealed partial class RunsService : IAsyncDisposable
         {
             cursor = Find(before)?.Snapshot() ?? throw RunsException.BadRequest($"'before' names no known run: {before}");
         }
-        await _store.FlushAsync(cancellationToken);
+        try
+        {
+            await _store.FlushAsync(cancellationToken);
+        }
+        catch (StoreUnavailableException)
+        {
+            // The disk is full or failing: list what is stored; the rest appears once written.
+        }
         return _store.ListRuns(limit, cursor, status);
     }
 

@@ -3,15 +3,23 @@ namespace RunsStream.Server.Runs.Storage;
 /// <summary>
 /// Where runs and their events live beyond the process. Writes are queued and applied in
 /// order by a background writer in batches (group commit), so appending never waits on the
-/// disk; reads see everything written before the last <see cref="FlushAsync"/>.
+/// disk; reads see everything written before the last <see cref="FlushAsync"/>. A write is
+/// acknowledged (<see cref="IPersistenceListener.OnPersisted"/>) only once it is committed.
 /// </summary>
 public interface IRunStore : IAsyncDisposable
 {
     /// <summary>Queues a write; never blocks on I/O.</summary>
     void Enqueue(StoreWrite write);
 
-    /// <summary>Completes once every write queued before the call is durable.</summary>
+    /// <summary>
+    /// Completes once every write queued before the call is durable. Faults with
+    /// <see cref="StoreUnavailableException"/> when the commit that should make them durable
+    /// fails: the writes are not lost, they stay queued and are retried.
+    /// </summary>
     Task FlushAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Whether writes succeed now; changes as commits fail and succeed again.</summary>
+    StoreHealth Health { get; }
 
     RunRecord? GetRun(string runId);
 

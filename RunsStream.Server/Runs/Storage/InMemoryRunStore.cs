@@ -54,6 +54,9 @@ public sealed class InMemoryRunStore : IRunStore
 
     public Task FlushAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
+    /// <summary>Memory never refuses a write.</summary>
+    public StoreHealth Health => StoreHealth.Writable;
+
     public RunRecord? GetRun(string runId)
     {
         lock (_lock)

@@ -23,10 +23,17 @@ public sealed partial class SqliteRunStore : IRunStore
     private readonly string _connectionString;
     private readonly Channel<object> _writes = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = false });
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _disposing = new();
     private readonly Task _writer;
+    private volatile StoreHealth _health = StoreHealth.Writable;
+    private volatile Exception? _stopped;
+    private int _disposed;
 
-    public SqliteRunStore(string dataDirectory, ILogger<SqliteRunStore> logger)
+    /// <param name="time">Drives the batch delay and the retry backoff; the system clock when null.</param>
+    public SqliteRunStore(string dataDirectory, ILogger<SqliteRunStore> logger, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         Directory.CreateDirectory(dataDirectory);
         Path = System.IO.Path.GetFullPath(System.IO.Path.Combine(dataDirectory, FileName));
         _connectionString = new SqliteConnectionStringBuilder
@@ -47,6 +54,8 @@ public sealed partial class SqliteRunStore : IRunStore
     /// <summary>The database file.</summary>
     public string Path { get; }
 
+    public StoreHealth Health => _health;
+
     /// <param name="forWriting">
     /// The writer keeps SQLite's default page cache (2 MB) for its inserts. Readers, mostly
     /// streaming a log once from start to end, get a small one: each pooled connection keeps its
@@ -66,7 +75,7 @@ public sealed partial class SqliteRunStore : IRunStore
     {
         if (!_writes.Writer.TryWrite(write))
         {
-            throw new InvalidOperationException("The run store is closed.");
+            throw new InvalidOperationException("The run store is closed.", _stopped);
         }
     }
 
@@ -75,7 +84,9 @@ public sealed partial class SqliteRunStore : IRunStore
         var flush = new FlushRequest();
         if (!_writes.Writer.TryWrite(flush))
         {
-            return Task.CompletedTask;
+            return _stopped is { } stopped
+                ? Task.FromException(new StoreUnavailableException("The run store's writer stopped", retrying: false, stopped))
+                : Task.CompletedTask;
         }
         return flush.Done.Task.WaitAsync(cancellationToken);
     }
@@ -83,6 +94,11 @@ public sealed partial class SqliteRunStore : IRunStore
     public async ValueTask DisposeAsync()
     {
         _writes.Writer.TryComplete();
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            // What is still queued gets one more attempt; a commit that fails now is not retried.
+            await _disposing.CancelAsync().ConfigureAwait(false);
+        }
         await _writer.ConfigureAwait(false);
         SqliteConnection.ClearAllPools();
     }
