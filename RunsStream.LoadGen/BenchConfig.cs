@@ -44,6 +44,12 @@ internal sealed record BenchConfig
     /// <summary>How often the short scenarios (fan-out, late join, stalled, polling) repeat on one server.</summary>
     public int Repeats { get; init; } = 3;
 
+    /// <summary>
+    /// The order scenario's repetitions, quick runs included: its counts move with scheduling, a
+    /// median and a range need at least 3, and each repetition takes about a second.
+    /// </summary>
+    public int OrderRepeats => Math.Max(Repeats, 3);
+
     /// <summary>Fan-out variants last a fraction of a second each: more repetitions for a steadier median.</summary>
     public int FanOutRepeats => Repeats == 1 ? 1 : Repeats + 2;
 

@@ -73,6 +73,10 @@ await Measure(3, IdleScenario.Name, IdleScenario.Variant(config), kind => IdleSc
 await Measure(4, LateJoinScenario.Name, LateJoinScenario.Variant(config), kind => LateJoinScenario.RunAsync(kind, config));
 await Measure(5, StalledScenario.Name, StalledScenario.Variant(config), kind => StalledScenario.RunAsync(kind, config));
 await Measure(6, PollingScenario.Name, PollingScenario.Variant(config), kind => PollingScenario.RunAsync(kind, config));
+foreach (var order in OrderScenario.Cases)
+{
+    await Measure(7, OrderScenario.Name, OrderScenario.Variant(order), kind => OrderScenario.RunAsync(kind, config, order));
+}
 
 var micro = microFile is not null && File.Exists(microFile) ? File.ReadAllText(microFile) : null;
 var report = new ResultsReport(measurements, config.Mode, started);

@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace RunsStream.LoadGen.Client;
 
-/// <summary>The two REST calls the scenarios need: start a run, read its status.</summary>
+/// <summary>The REST calls the scenarios need: start a run, read its status and its log, cancel it.</summary>
 internal sealed class RunsRest(HttpClient http, Uri server, string token)
 {
     public async Task<string> StartAsync(string command, CancellationToken cancellationToken = default)
@@ -32,6 +32,16 @@ internal sealed class RunsRest(HttpClient http, Uri server, string token)
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         var status = JsonDocument.Parse(body).RootElement.GetProperty("status");
         return status.ValueKind == JsonValueKind.String ? status.GetString() : null;
+    }
+
+    /// <summary>GET /runs/{id}/log: stdout and stderr interleaved in seq order (CONTRACT section 6).</summary>
+    public async Task<string> LogAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(server, $"/runs/{runId}/log"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync(cancellationToken);
     }
 
     public async Task CancelAsync(string runId)

@@ -24,9 +24,24 @@ internal sealed record Measurement(string Scenario, string Variant, string Serve
 
     public Dictionary<string, double> Figures { get; init; } = new();
 
+    /// <summary>Figures shown as the lowest and highest of the repetitions ("0-3"); a target is judged on the highest.</summary>
+    public Dictionary<string, Spread> Ranges { get; init; } = new();
+
     /// <summary>The individual repetitions the figures summarize (empty for single-shot scenarios).</summary>
     public List<Repetition> Repetitions { get; set; } = new();
 }
 
 /// <summary>One repetition of a scenario on the same server process.</summary>
 internal sealed record Repetition(double Seconds, double ServerCpu, double ClientCpu, double RssStartMB, double PeakRssMB, string Complete);
+
+/// <summary>The lowest and highest value of one figure over the repetitions.</summary>
+internal sealed record Spread(double Min, double Max)
+{
+    public static Spread Of(IEnumerable<double> values) => new(values.Min(), values.Max());
+
+    public string Text => Min == Max ? Number(Min) : $"{Number(Min)}-{Number(Max)}";
+
+    /// <summary>Counts as counts ("1-3", not "1.00-3.00").</summary>
+    private static string Number(double value) =>
+        value == Math.Floor(value) && Math.Abs(value) < 1e9 ? ((long)value).ToString(System.Globalization.CultureInfo.InvariantCulture) : Format.Number(value);
+}

@@ -65,6 +65,16 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
                 // A figure of an incomplete measurement is no evidence either way.
                 rows.Add(complete || row.Verdict.Length == 0 ? row : row with { Verdict = "incomplete" });
             }
+            var ranges = (ours?.Ranges.Keys ?? Enumerable.Empty<string>()).Concat(node?.Ranges.Keys ?? Enumerable.Empty<string>()).Distinct();
+            foreach (var figure in ranges)
+            {
+                var o = ours?.Ranges.GetValueOrDefault(figure);
+                var n = node?.Ranges.GetValueOrDefault(figure);
+                var target = Target.For(scenario, variant, figure);
+                var verdict = Verdict(target, o?.Max, n?.Max);
+                rows.Add(new TableRow(scenario, variant, figure, null, null, null, target?.Text ?? "",
+                    complete || verdict.Length == 0 ? verdict : "incomplete", cpu, loadGen, o?.Text ?? "-", n?.Text ?? "-"));
+            }
             rows.Add(Row(scenario, variant, "server CPU (s)", ours?.ServerCpuSeconds, node?.ServerCpuSeconds, cpu, loadGen));
             rows.Add(Row(scenario, variant, "peak RSS (MB)", ours?.PeakRssMB, node?.PeakRssMB, cpu, loadGen));
             rows.Add(new TableRow(scenario, variant, "complete", null, null, null, "all data, seqs, status", 
@@ -83,13 +93,11 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
     {
         double? ratio = ours is { } o && node is { } n && n != 0 ? o / n : null;
         var target = Target.For(scenario, variant, figure);
-        var verdict = "";
-        if (target is not null && ours is { } ov)
-        {
-            verdict = target.IsMet(ov, node ?? 0) switch { true => "met", false => "MISSED", null => "n/a" };
-        }
-        return new TableRow(scenario, variant, figure, ours, node, ratio, target?.Text ?? "", verdict, cpu, loadGen);
+        return new TableRow(scenario, variant, figure, ours, node, ratio, target?.Text ?? "", Verdict(target, ours, node), cpu, loadGen);
     }
+
+    private static string Verdict(Target? target, double? ours, double? node) =>
+        target is null || ours is not { } ov ? "" : target.IsMet(ov, node ?? 0) switch { true => "met", false => "MISSED", null => "n/a" };
 
     public string Markdown(string? microReport)
     {
