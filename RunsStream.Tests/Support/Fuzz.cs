@@ -1,5 +1,7 @@
+using System.Globalization;
 using FsCheck;
 using FsCheck.Fluent;
+using Microsoft.FSharp.Core;
 
 namespace RunsStream.Tests.Support;
 
@@ -75,11 +77,19 @@ public static class Fuzz
     /// <summary>
     /// Checks <paramref name="property"/> on <paramref name="maxTest"/> cases on a thread of its
     /// own; a run past <see cref="Deadline"/> fails as a hang. FsCheck's failure message holds the
-    /// seed and the (shrunk) input.
+    /// seed and the (shrunk) input; FUZZ_REPLAY="seed,gamma,size" replays that failing step.
     /// </summary>
     public static void Check(Property property, int maxTest)
     {
         var config = Config.QuickThrowOnFailure.WithMaxTest(maxTest).WithQuietOnSuccess(true);
+        if (Environment.GetEnvironmentVariable("FUZZ_REPLAY") is { Length: > 0 } replay)
+        {
+            // "seed,gamma,size" as FsCheck prints it after "Replay directly at failing step with".
+            var parts = replay.Trim('(', ')', ' ').Split(',', StringSplitOptions.TrimEntries);
+            var rnd = new Rnd(ulong.Parse(parts[0], CultureInfo.InvariantCulture), ulong.Parse(parts[1], CultureInfo.InvariantCulture));
+            var size = parts.Length > 2 ? FSharpOption<int>.Some(int.Parse(parts[2], CultureInfo.InvariantCulture)) : FSharpOption<int>.None;
+            config = config.WithReplay(FSharpOption<Replay>.Some(new Replay(rnd, size)));
+        }
         var run = Task.Factory.StartNew(() => FsCheck.Check.One(config, property), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         bool finished;
         try

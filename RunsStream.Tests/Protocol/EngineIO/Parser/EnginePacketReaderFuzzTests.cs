@@ -93,7 +93,7 @@ public sealed class EnginePacketReaderFuzzTests
     [Test]
     public void Arbitrary_bytes_decode_to_packets_or_a_protocol_error_however_they_are_split()
     {
-        Fuzz.Check(Prop.ForAll(Arb.From(Fuzz.Bytes(96, Interesting)), AssertSameAcrossEverySplit), maxTest: 400);
+        Fuzz.Check(Prop.ForAll(Arb.From(Fuzz.Bytes(96, Interesting)), AssertSameAcrossEverySplit), maxTest: 1_000);
     }
 
     [Test]

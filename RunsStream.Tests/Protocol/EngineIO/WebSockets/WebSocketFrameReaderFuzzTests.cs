@@ -88,7 +88,7 @@ public sealed class WebSocketFrameReaderFuzzTests
     [Test]
     public void Arbitrary_bytes_give_frames_need_more_or_a_protocol_error_however_they_are_split()
     {
-        Fuzz.Check(Prop.ForAll(Arb.From(Fuzz.Bytes(64, Interesting)), AssertSameAcrossEverySplit), maxTest: 500);
+        Fuzz.Check(Prop.ForAll(Arb.From(Fuzz.Bytes(64, Interesting)), AssertSameAcrossEverySplit), maxTest: 1_000);
     }
 
     [Test]
