@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace RunsStream.Protocol.SocketIO.Parser;
 
@@ -33,6 +34,12 @@ public static class SocketIOPacketReader
         if (utf8.IsEmpty || utf8[0] < '0' || utf8[0] > '6')
         {
             throw new SocketIOProtocolException("unknown packet type");
+        }
+        if (!Utf8.IsValid(utf8))
+        {
+            // A packet is a JavaScript string; the JSON reader does not check the bytes inside
+            // strings, so without this a bad name failed later, outside the protocol's error type.
+            throw new SocketIOProtocolException("invalid UTF-8");
         }
         var type = (SocketIOPacketType)(utf8[0] - '0');
         var i = 1;

@@ -160,6 +160,17 @@ public sealed class SocketIOPacketReaderTests
         Assert.Throws<SocketIOProtocolException>(() => Read("212345678901234567[\"x\"]"));
     }
 
+    // Found by SocketIOPacketReaderFuzzTests: the event name's GetString threw InvalidOperationException,
+    // which escaped the connection's protocol-error handling (a polling POST carries unchecked bytes).
+    [TestCase(new byte[] { (byte)'2', (byte)'[', (byte)'"', 0xFF, (byte)'"', (byte)']' })]
+    [TestCase(new byte[] { (byte)'2', (byte)'[', (byte)'"', (byte)'x', (byte)'"', (byte)',', (byte)'"', 0xC3, (byte)'"', (byte)']' })]
+    [TestCase(new byte[] { (byte)'0', (byte)'{', (byte)'"', (byte)'t', (byte)'"', (byte)':', (byte)'"', 0xED, 0xA0, 0x80, (byte)'"', (byte)'}' })]
+    [TestCase(new byte[] { (byte)'0', (byte)'/', 0xFF, (byte)',' })]
+    public void Invalid_utf8_anywhere_in_a_packet_is_a_protocol_error(byte[] wire)
+    {
+        Assert.Throws<SocketIOProtocolException>(() => SocketIOPacketReader.Read(wire));
+    }
+
     [Test]
     public void A_payload_nested_deeper_than_64_levels_is_rejected()
     {
