@@ -12,8 +12,11 @@ namespace RunsStream.Server.Runs.Execution;
 /// written to stderr just after one to stdout could overtake it.
 /// </summary>
 /// <remarks>
-/// One read per readiness report, at most <see cref="ReadBufferBytes"/>: a pipe that stays
-/// readable is reported again behind the other one, so neither stream starves the other. The
+/// Edge-triggered epoll reports a pipe when new data arrives, in arrival order; the reader keeps
+/// its own queue of pipes that may hold data and reads the one at its head once (at most
+/// <see cref="ReadBufferBytes"/>). A read that fills the buffer may have left more: the pipe goes
+/// to the back of the queue, behind the other, so a writer that never pauses cannot starve the
+/// other stream; a shorter read emptied it, and epoll reports it again when more arrives. The
 /// thread is dedicated (a run lives for seconds to hours) and blocks in epoll_wait while the
 /// process is quiet, and on the sink's flow control while the store is behind.
 /// </remarks>
@@ -138,41 +141,70 @@ internal sealed class RunOutputReader
         var buffer = new byte[ReadBufferBytes];
         var events = new byte[Epoll.EventSize * 3];
         Span<(ulong Tag, uint Events)> ready = stackalloc (ulong, uint)[3];
+        var pending = new List<Source>(_sources.Length);
         var open = _sources.Length;
         while (open > 0)
         {
             WaitForCapacity();
-            var count = Epoll.Wait(_epoll, events, ready);
+            var count = Epoll.Wait(_epoll, events, ready, block: pending.Count == 0);
             for (var i = 0; i < count; i++)
             {
                 if (ready[i].Tag == AbortTag)
                 {
                     return;
                 }
-                var source = _sources[ready[i].Tag];
-                if (source.IsOpen && !ReadOnce(source, buffer))
+                var reported = _sources[ready[i].Tag];
+                if (reported.IsOpen && !pending.Contains(reported))
                 {
+                    pending.Add(reported);
+                }
+            }
+            if (pending.Count == 0)
+            {
+                continue;
+            }
+            var source = pending[0];
+            pending.RemoveAt(0);
+            switch (ReadOnce(source, buffer))
+            {
+                case ReadResult.Full:
+                    pending.Add(source); // maybe more: after the other one
+                    break;
+                case ReadResult.End:
                     Epoll.Remove(_epoll, source.Fd);
                     source.IsOpen = false;
                     open--;
-                }
+                    break;
             }
         }
     }
 
-    // False at end of file (or when the pipe cannot be read any more).
-    private bool ReadOnce(Source source, byte[] buffer)
+    private enum ReadResult
+    {
+        Emptied,
+        Full,
+        End,
+    }
+
+    private ReadResult ReadOnce(Source source, byte[] buffer)
     {
         try
         {
-            var read = Epoll.Read(source.Fd, buffer);
+            if (!Epoll.TryRead(source.Fd, buffer, out var read))
+            {
+                return ReadResult.Emptied; // reported, but already read with an earlier read
+            }
+            if (read == 0)
+            {
+                return ReadResult.End;
+            }
             source.Decoder.Push(buffer.AsSpan(0, read));
-            return read > 0;
+            return read == buffer.Length ? ReadResult.Full : ReadResult.Emptied;
         }
         catch (IOException ex)
         {
             RunProcess.Log.OutputReadFailed(_logger, ex, source.Stream, _processId);
-            return false;
+            return ReadResult.End;
         }
     }
 
@@ -232,6 +264,7 @@ internal sealed class RunOutputReader
             var added = false;
             _handle.DangerousAddRef(ref added);
             Fd = (int)_handle.DangerousGetHandle();
+            Epoll.SetNonBlocking(Fd);
             IsOpen = true;
         }
 

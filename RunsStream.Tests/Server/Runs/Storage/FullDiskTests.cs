@@ -29,6 +29,8 @@ public sealed class FullDiskTests
     public async Task MountSmallDisk()
     {
         _work = Directory.CreateTempSubdirectory("runsstream-fulldisk-").FullName;
+        // The run executes as nobody (the server is root) and reads its input and gate from here.
+        File.SetUnixFileMode(_work, (UnixFileMode)0b111_101_101);
         _mount = Path.Combine(_work, "disk");
         Directory.CreateDirectory(_mount);
         var (code, output) = await RunToolAsync("mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", _mount);
