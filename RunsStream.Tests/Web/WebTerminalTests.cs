@@ -182,7 +182,7 @@ public sealed class WebTerminalTests
             setInterval(() => { const now = performance.now(); window.__maxLag = Math.max(window.__maxLag, now - last - 50); last = now; }, 50); }");
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        await StartFromFormAsync($"yes 'The quick brown fox jumps over the lazy dog 0123456789' | head -c {outputBytes}; echo; echo END-OF-OUTPUT");
+        var runId = await StartFromFormAsync($"yes 'The quick brown fox jumps over the lazy dog 0123456789' | head -c {outputBytes}; echo; echo END-OF-OUTPUT");
         long maxRoundTrip = 0;
         var samples = 0;
         while (!await Page.EvaluateAsync<bool>(LastRowsContain, "END-OF-OUTPUT"))
@@ -201,7 +201,9 @@ public sealed class WebTerminalTests
         Assert.That(stats.GetProperty("written").GetInt64(), Is.GreaterThanOrEqualTo(outputBytes), "xterm parsed all of it");
         await _page.ScreenshotAsync("streamed");
 
-        // Finished now: opening it again shows its tail without parsing 20 MB.
+        // Finished now (its terminal status follows its last output once no process of it is
+        // left): opening it again shows its tail without parsing 20 MB.
+        await _server.WaitForTerminalAsync(runId);
         clock.Restart();
         await Page.ReloadAsync();
         await Page.WaitForFunctionAsync(LastRowsContain, "END-OF-OUTPUT", new() { PollingInterval = 50, Timeout = 120_000 });

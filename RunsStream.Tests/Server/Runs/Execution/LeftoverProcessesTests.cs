@@ -90,6 +90,7 @@ public sealed class LeftoverProcessesTests
     {
         var marker = Marker(4248);
         using var stranger = StartGroup($"sleep {marker}");
+        Assert.That(await Eventually.TrueAsync(() => ProcessTable.WithArgument(marker).Count == 1), "the stranger runs");
         var now = ProcessIdentity.Of(stranger.Id)!;
         var ledger = new RunProcessLedger(_dataDirectory);
         // Same pid, but the recorded leader started at another time: the pid was reused.
@@ -108,6 +109,7 @@ public sealed class LeftoverProcessesTests
     {
         var marker = Marker(4249);
         using var stranger = StartGroup($"sleep {marker}");
+        Assert.That(await Eventually.TrueAsync(() => ProcessTable.WithArgument(marker).Count == 1), "the stranger runs");
         var ledger = new RunProcessLedger(_dataDirectory);
         ledger.Record(new RunProcessLedger.Entry("run-c", ProcessIdentity.Of(stranger.Id)! with { BootId = "another-boot" }, CgroupPath: null));
 
