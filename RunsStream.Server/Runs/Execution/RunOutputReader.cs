@@ -14,9 +14,11 @@ namespace RunsStream.Server.Runs.Execution;
 /// <remarks>
 /// Edge-triggered epoll reports a pipe when new data arrives, in arrival order; the reader keeps
 /// its own queue of pipes that may hold data and reads the one at its head once (at most
-/// <see cref="ReadBufferBytes"/>). A read that fills the buffer may have left more: the pipe goes
-/// to the back of the queue, behind the other, so a writer that never pauses cannot starve the
-/// other stream; a shorter read emptied it, and epoll reports it again when more arrives. The
+/// <see cref="ReadBufferBytes"/>). A pipe that gave data goes to the back of the queue, behind
+/// the other, so a writer that never pauses cannot starve the other stream; only a read that
+/// finds it empty (EAGAIN) takes it off, and epoll reports it again when more arrives. (A short
+/// read is not enough: the writer may have closed its end already, and that end of file is
+/// reported once, with the data before it.) The
 /// thread is dedicated (a run lives for seconds to hours) and blocks in epoll_wait while the
 /// process is quiet, and on the sink's flow control while the store is behind.
 /// </remarks>
@@ -167,8 +169,8 @@ internal sealed class RunOutputReader
             pending.RemoveAt(0);
             switch (ReadOnce(source, buffer))
             {
-                case ReadResult.Full:
-                    pending.Add(source); // maybe more: after the other one
+                case ReadResult.Data:
+                    pending.Add(source); // maybe more, or its end: after the other one
                     break;
                 case ReadResult.End:
                     Epoll.Remove(_epoll, source.Fd);
@@ -181,8 +183,8 @@ internal sealed class RunOutputReader
 
     private enum ReadResult
     {
-        Emptied,
-        Full,
+        Empty,
+        Data,
         End,
     }
 
@@ -192,14 +194,14 @@ internal sealed class RunOutputReader
         {
             if (!Epoll.TryRead(source.Fd, buffer, out var read))
             {
-                return ReadResult.Emptied; // reported, but already read with an earlier read
+                return ReadResult.Empty;
             }
             if (read == 0)
             {
                 return ReadResult.End;
             }
             source.Decoder.Push(buffer.AsSpan(0, read));
-            return read == buffer.Length ? ReadResult.Full : ReadResult.Emptied;
+            return ReadResult.Data;
         }
         catch (IOException ex)
         {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Text;
 using RunsStream.Server.Runs.Execution;
 
@@ -26,6 +27,27 @@ public sealed class RunProcessOutputTests
         Assert.That(sink.Text(OutputStream.Stdout), Is.EqualTo("tail"));
         Assert.That(outcome.StdoutBytes, Is.EqualTo(4));
         Assert.That(outcome.StderrBytes, Is.Zero);
+    }
+
+    [Test]
+    public async Task End_of_file_is_seen_without_waiting_for_any_timeout_even_for_a_command_that_ends_at_once()
+    {
+        // The clock never moves: the drain timeouts that would stop a reader that missed the
+        // end of the pipes never fire. A command that writes and exits before the reader
+        // watches its pipes delivers its data and its end of file in one go.
+        var time = new ManualTimeProvider();
+        for (var i = 0; i < 20; i++)
+        {
+            var sink = new RecordingOutputSink();
+            RunProcess process = RunProcess.Start(
+                new ProcessStartRequest("echo out; echo err >&2", _harness.WorkingDirectory), sink, new OutputCoalescingOptions(), NullLogger.Instance, time);
+
+            ProcessOutcome outcome = await RunProcessHarness.CompletionOf(process);
+
+            Assert.That(outcome, Is.EqualTo(new ProcessOutcome(0, 4, 4)), $"run {i}");
+            Assert.That(sink.AllText, Is.EqualTo("out\nerr\n"));
+            await process.DisposeAsync();
+        }
     }
 
     [Test]
