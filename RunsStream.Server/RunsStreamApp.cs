@@ -18,7 +18,7 @@ namespace RunsStream.Server;
 /// <summary>Composes the server: Kestrel, the Socket.IO endpoint, the runs domain and the REST API.</summary>
 public static class RunsStreamApp
 {
-    /// <summary>Namespaces that serve the runs stream (CONTRACT section 1).</summary>
+    /// <summary>Namespaces that serve the runs stream (docs/api.md section 5).</summary>
     public static readonly string[] RunNamespaces = ["/", "/runs"];
 
     public static WebApplication Build(RunsStreamOptions options, WebApplicationBuilder? builder = null)

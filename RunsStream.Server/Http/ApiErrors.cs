@@ -4,7 +4,7 @@ using RunsStream.Server.Runs;
 
 namespace RunsStream.Server.Http;
 
-/// <summary>Writes <c>{"error": {"code": "...", "message": "..."}}</c> (CONTRACT section 5).</summary>
+/// <summary>Writes <c>{"error": {"code": "...", "message": "..."}}</c> (docs/api.md section 4).</summary>
 public static class ApiErrors
 {
     public static IResult Result(RunsErrorCode code, string message) =>

@@ -5,7 +5,7 @@ using RunsStream.Protocol.SocketIO;
 namespace RunsStream.Server.Runs;
 
 /// <summary>
-/// One event of a run's log, as the `run-event` wire object (CONTRACT section 4). Immutable;
+/// One event of a run's log, as the `run-event` wire object (docs/api.md section 7). Immutable;
 /// encoded for a namespace once per broadcast, never once per recipient. The data is held as
 /// UTF-8, as it is written to the wire and read from the store: half the memory of a string.
 /// </summary>

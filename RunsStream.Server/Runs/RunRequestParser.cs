@@ -8,7 +8,7 @@ public sealed record RunRequest(string Command, string? WorkspaceId);
 
 /// <summary>
 /// Validates the body of POST /runs, <c>{"command": string, "workspaceId"?: string}</c>
-/// (CONTRACT sections 5 and 6). Pure: a parsed body in, a request or a 400 out.
+/// (docs/api.md sections 3.1 and 3.8). Pure: a parsed body in, a request or a 400 out.
 /// </summary>
 public static class RunRequestParser
 {

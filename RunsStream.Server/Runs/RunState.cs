@@ -99,7 +99,7 @@ public sealed class RunState : IPersistenceListener
 
     /// <summary>
     /// An external run whose first published event is output: it is running from now on,
-    /// without an implicit status event (CONTRACT section 6).
+    /// without an implicit status event (docs/api.md section 3.6).
     /// </summary>
     internal void MarkExternalRunning(DateTimeOffset now)
     {

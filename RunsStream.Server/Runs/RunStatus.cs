@@ -1,6 +1,6 @@
 namespace RunsStream.Server.Runs;
 
-/// <summary>queued -> running -> succeeded | failed | cancelled (CONTRACT section 4).</summary>
+/// <summary>queued -> running -> succeeded | failed | cancelled (docs/api.md section 7).</summary>
 public enum RunStatus
 {
     Queued,
@@ -38,7 +38,7 @@ public static class RunStatuses
     public static bool IsTerminal(this RunStatus status) => status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled;
 }
 
-/// <summary>The kinds of run event (CONTRACT section 4).</summary>
+/// <summary>The kinds of run event (docs/api.md section 7).</summary>
 public enum RunEventType
 {
     Stdout,

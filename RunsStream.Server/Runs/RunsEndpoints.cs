@@ -9,7 +9,7 @@ using RunsStream.Server.Runs.Storage;
 
 namespace RunsStream.Server.Runs;
 
-/// <summary>The REST API of CONTRACT section 5.</summary>
+/// <summary>The REST API of docs/api.md section 3.</summary>
 public static class RunsEndpoints
 {
     public const int DefaultListLimit = 50;

@@ -1,6 +1,6 @@
 namespace RunsStream.Server.Runs;
 
-/// <summary>The error codes of CONTRACT section 6, one table with their HTTP status.</summary>
+/// <summary>The error codes of docs/api.md section 4, one table with their HTTP status.</summary>
 public enum RunsErrorCode
 {
     BadRequest,

@@ -250,7 +250,7 @@ public sealed partial class RunsService : IAsyncDisposable
             throw RunsException.BadRequest("run id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
         }
         // Events after the batch's own terminal status are a publish after a terminal status:
-        // 409 as when the status came in an earlier batch (CONTRACT section 6).
+        // 409 as when the status came in an earlier batch (docs/api.md section 3.6).
         for (var i = 0; i < events.Count; i++)
         {
             if (events[i].Type == RunEventType.Status && events[i].Status!.Value.IsTerminal() && i != events.Count - 1)

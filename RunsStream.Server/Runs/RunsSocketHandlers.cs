@@ -19,7 +19,7 @@ public sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, 
     }
 
     /// <summary>
-    /// CONTRACT section 2: the first non-empty of the auth payload's token, the handshake query
+    /// docs/api.md section 2: the first non-empty of the auth payload's token, the handshake query
     /// token and the Authorization header is the one checked.
     /// </summary>
     private ValueTask Authenticate(SocketIOSocket socket)
@@ -97,7 +97,7 @@ public sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, 
             }
         });
 
-        // CONTRACT section 3: the handshake query runId (with since) subscribes on connect.
+        // docs/api.md section 6: the handshake query runId (with since) subscribes on connect.
         if (TryGetQuerySubscription(socket, out var runId, out var since, out _))
         {
             Subscribe(socket, subscriptions, runId, since).Start();

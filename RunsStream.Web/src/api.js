@@ -1,4 +1,4 @@
-// The REST API (CONTRACT section 5), always with the bearer token.
+// The REST API (docs/api.md section 3), always with the bearer token.
 
 export class UnauthorizedError extends Error {
   constructor() {

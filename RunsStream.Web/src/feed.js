@@ -114,6 +114,9 @@ export class TerminalFeed {
         // Never split a surrogate pair between two writes.
         const code = head.charCodeAt(room - 1);
         if (code >= 0xd800 && code <= 0xdbff) room--;
+        // The pair was the one character left room for: it starts the next chunk. (Without
+        // this the loop took empty slices forever and the tab hung.)
+        if (room === 0) break;
         parts.push(head.slice(0, room));
         this.queue[0] = head.slice(room);
         size += room;

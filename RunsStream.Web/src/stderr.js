@@ -42,3 +42,13 @@ export class StderrPainter {
     return this.processColouring ? line : STDERR_COLOUR + line + DEFAULT_FOREGROUND;
   }
 }
+
+/** The retention marker (a stderr event with droppedBytes) is shown in yellow, not as stderr. */
+export const MARKER_COLOUR = "\x1b[0;33m";
+
+/** The terminal text of an output run-event: stderr painted, the marker in its own colour. */
+export function outputText(ev, painter) {
+  const text = typeof ev.data === "string" ? ev.data : String(ev.data ?? "");
+  if (ev.droppedBytes != null) return `${MARKER_COLOUR}${text}\x1b[0m`;
+  return ev.type === "stderr" ? painter.paint(text) : text;
+}
