@@ -169,33 +169,3 @@ public sealed class RawHost : IAsyncDisposable
         }
     }
 }
-
-/// <summary>Waits for a condition with a deadline instead of sleeping a fixed time.</summary>
-public static class RawEventually
-{
-    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("Timed out waiting until " + what);
-            }
-            await Task.Delay(10);
-        }
-    }
-
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("Timed out waiting until " + what);
-            }
-            await Task.Delay(10);
-        }
-    }
-}

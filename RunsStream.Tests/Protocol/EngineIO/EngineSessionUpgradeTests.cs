@@ -270,7 +270,7 @@ public sealed class EngineSessionUpgradeTests(bool webSocketsBeforeHttp)
             }
         });
 
-        await RawEventually.WaitUntilAsync(() => { lock (byPolling) return byPolling.Count > 0; }, "the first messages arrived by polling", Timeout);
+        await Eventually.WaitUntilAsync(() => { lock (byPolling) return byPolling.Count > 0; }, "the first messages arrived by polling", Timeout);
         var probe = await OpenProbeAsync(polling.Sid);
         await probe.SendTextAsync("2probe");
         Assert.That(await probe.ReceiveTextAsync(), Is.EqualTo("3probe"));
@@ -307,7 +307,7 @@ public sealed class EngineSessionUpgradeTests(bool webSocketsBeforeHttp)
 
         Assert.That(before.Select(m => m.Text), Is.EqualTo(new[] { "4bye" }));
         Assert.That(probe.CloseStatus, Is.EqualTo(WebSocketCloseStatus.NormalClosure));
-        await RawEventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(polling.Sid, out _), "the session is gone", Timeout);
+        await Eventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(polling.Sid, out _), "the session is gone", Timeout);
     }
 
     [Test]

@@ -242,7 +242,7 @@ public sealed class SocketIOConnectionTests
         Assert.That(await client.ReceiveTextAsync(), Is.EqualTo("42[\"auth\",{}]"));
 
         await client.SendTextAsync("41");
-        await RawEventually.WaitUntilAsync(() => !io.Root.TryGetSocket(first, out _), "the socket left the namespace", Timeout);
+        await Eventually.WaitUntilAsync(() => !io.Root.TryGetSocket(first, out _), "the socket left the namespace", Timeout);
         var second = await RawSocketIOClient.ConnectAsync(client);
 
         Assert.That(second, Is.Not.EqualTo(first));

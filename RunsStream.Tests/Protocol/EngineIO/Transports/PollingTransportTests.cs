@@ -243,7 +243,7 @@ public sealed class PollingTransportTests
         abort.Cancel();
 
         Assert.That(async () => await poll.WaitAsync(Timeout), Throws.InstanceOf<OperationCanceledException>());
-        await RawEventually.WaitUntilAsync(() => client.IsSessionGoneAsync(), "the session is closed", Timeout);
+        await Eventually.WaitUntilAsync(() => client.IsSessionGoneAsync(), "the session is closed", Timeout);
     }
 
     [Test]

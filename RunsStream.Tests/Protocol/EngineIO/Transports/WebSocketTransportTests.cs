@@ -154,7 +154,7 @@ public sealed class WebSocketTransportTests(bool webSocketsBeforeHttp)
         await client.WaitForCloseAsync();
 
         Assert.That(client.CloseStatus, Is.EqualTo(WebSocketCloseStatus.ProtocolError));
-        await RawEventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
+        await Eventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
     }
 
     [Test]
@@ -229,7 +229,7 @@ public sealed class WebSocketTransportTests(bool webSocketsBeforeHttp)
 
         Assert.That(await client.ReadUntilCloseAsync(), Is.EqualTo(1000));
         Assert.That(await client.ReadFrameAsync(), Is.Null, "the server ends the TCP connection after the close handshake");
-        await RawEventually.WaitUntilAsync(() => _host.Echo.SessionCount == sessions - 1, "the session is gone", Timeout);
+        await Eventually.WaitUntilAsync(() => _host.Echo.SessionCount == sessions - 1, "the session is gone", Timeout);
     }
 
     [Test]
@@ -240,7 +240,7 @@ public sealed class WebSocketTransportTests(bool webSocketsBeforeHttp)
         await client.SendTextAsync("1");
         await client.WaitForCloseAsync();
 
-        await RawEventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
+        await Eventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
     }
 
     [Test]
@@ -251,7 +251,7 @@ public sealed class WebSocketTransportTests(bool webSocketsBeforeHttp)
 
         await client.DisposeAsync();
 
-        await RawEventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
+        await Eventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
     }
 
     [Test]
@@ -267,7 +267,7 @@ public sealed class WebSocketTransportTests(bool webSocketsBeforeHttp)
 
         Assert.That(before.Select(m => m.Text), Is.EqualTo(new[] { "4one", "4two" }));
         Assert.That(client.CloseStatus, Is.EqualTo(WebSocketCloseStatus.NormalClosure));
-        await RawEventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
+        await Eventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
     }
 
     [Test]
