@@ -78,6 +78,9 @@ public sealed class RawHost : IAsyncDisposable
 
     public Uri BaseUri => Server.BaseUri;
 
+    /// <summary>An HttpClient on <see cref="BaseUri"/>, disposed with the host.</summary>
+    public HttpClient Http => Server.Http;
+
     /// <summary>ComplianceApp.Build: pingInterval 300, pingTimeout 200, connectTimeout 1000, CORS "*".</summary>
     public static async Task<RawHost> StartComplianceAsync(Action<SocketIOServer>? configure = null)
     {

@@ -18,7 +18,7 @@ public sealed class WebSocketTransportTests(bool webSocketsBeforeHttp)
     private const string EnginePath = "/engine.io/?EIO=4&transport=websocket";
 
     private RawHost _host = null!;
-    private readonly List<IAsyncDisposable> _clients = new();
+    private readonly TestClients _clients = new();
 
     [OneTimeSetUp]
     public async Task StartServer() => _host = await RawHost.StartRelaxedAsync(webSocketsBeforeHttp: webSocketsBeforeHttp);
@@ -27,26 +27,13 @@ public sealed class WebSocketTransportTests(bool webSocketsBeforeHttp)
     public async Task StopServer() => await _host.DisposeAsync();
 
     [TearDown]
-    public async Task DisposeClients()
-    {
-        foreach (var client in _clients)
-        {
-            await client.DisposeAsync();
-        }
-        _clients.Clear();
-    }
+    public Task DisposeClients() => _clients.DisposeAllAsync();
 
-    private async Task<RawWebSocketClient> OpenAsync()
-    {
-        var client = await RawWebSocketClient.OpenEngineAsync(_host.Server);
-        _clients.Add(client);
-        return client;
-    }
+    private async Task<RawWebSocketClient> OpenAsync() => _clients.Add(await RawWebSocketClient.OpenEngineAsync(_host.Server));
 
     private async Task<RawTcpWebSocket> OpenRawAsync()
     {
-        var client = await RawTcpWebSocket.ConnectAsync(_host.BaseUri, EnginePath);
-        _clients.Add(client);
+        var client = _clients.Add(await RawTcpWebSocket.ConnectAsync(_host.BaseUri, EnginePath));
         Assert.That(await client.ReadTextAsync(), Does.StartWith("0{\"sid\":"));
         return client;
     }

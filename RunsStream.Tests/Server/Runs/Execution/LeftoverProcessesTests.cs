@@ -90,6 +90,8 @@ public sealed class LeftoverProcessesTests
     {
         var marker = Marker(4248);
         using var stranger = StartGroup($"sleep {marker}");
+        // Until setsid and sh have exec'd, no process has the marker as an argument.
+        await Eventually.WaitUntilAsync(() => ProcessTable.WithArgument(marker).Count == 1, "the stranger is running");
         var now = ProcessIdentity.Of(stranger.Id)!;
         var ledger = new RunProcessLedger(_dataDirectory);
         // Same pid, but the recorded leader started at another time: the pid was reused.
