@@ -21,8 +21,7 @@ public sealed class RetentionTests
             r => r.StatusCode == HttpStatusCode.Gone,
             r => $"the run was never deleted: {(int)r.StatusCode}",
             TimeSpan.FromSeconds(60));
-        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
-        Assert.That(error.GetProperty("code").GetString(), Is.EqualTo("gone"));
+        await RestErrors.ErrorOf(response, 410, "gone");
         Assert.That((await server.Http.GetAsync($"/runs/{expired}/log")).StatusCode, Is.EqualTo(HttpStatusCode.Gone));
         Assert.That((await server.Http.PostAsync($"/runs/{expired}/cancel", null)).StatusCode, Is.EqualTo(HttpStatusCode.Gone));
         var list = JsonDocument.Parse(await server.Http.GetStringAsync("/runs")).RootElement;
