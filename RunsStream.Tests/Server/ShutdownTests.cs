@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using RunsStream.Tests.Support;
 
@@ -26,9 +24,7 @@ public sealed class ShutdownTests
     public async Task Subscribers_get_the_final_status_and_a_close_frame_then_the_server_exits()
     {
         await using var server = await ServerProcess.StartAsync(_dataDirectory);
-        var created = await server.Http.PostAsJsonAsync("/runs", new { command = "echo started; sleep 600" });
-        Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Created));
-        var runId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("runId").GetString()!;
+        var runId = await server.StartRunAsync("echo started; sleep 600");
 
         await using var ws = await RawTcpWebSocket.ConnectAsync(new Uri(server.Url), "/socket.io/?EIO=4&transport=websocket");
         Assert.That(await ws.ReadTextAsync(), Does.StartWith("0{"));

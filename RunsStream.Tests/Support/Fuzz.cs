@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using FsCheck;
 using FsCheck.Fluent;
@@ -137,6 +138,30 @@ public static class Fuzz
         catch (TError error)
         {
             return new Outcome<T>(default, error.Message);
+        }
+    }
+
+    /// <summary>
+    /// Decodes <paramref name="bytes"/> whole, split in two segments at every point and split in
+    /// three, and throws unless every split decodes as the whole does: where a network read ends
+    /// must not change what a reader makes of the bytes.
+    /// </summary>
+    public static void AssertSameHoweverSplit<T>(byte[] bytes, Func<ReadOnlySequence<byte>, Outcome<T>> decode)
+    {
+        var whole = decode(new ReadOnlySequence<byte>(bytes));
+        for (var at = 0; at <= bytes.Length; at++)
+        {
+            var split = decode(RawFrames.Segmented(bytes[..at], bytes[at..]));
+            if (!split.Equals(whole))
+            {
+                throw new InvalidOperationException($"split at {at}: {split} instead of {whole}");
+            }
+        }
+        var third = bytes.Length / 3;
+        var three = decode(RawFrames.Segmented(bytes[..third], bytes[third..(2 * third)], bytes[(2 * third)..]));
+        if (!three.Equals(whole))
+        {
+            throw new InvalidOperationException($"split in three: {three} instead of {whole}");
         }
     }
 

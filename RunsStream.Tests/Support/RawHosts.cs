@@ -78,6 +78,9 @@ public sealed class RawHost : IAsyncDisposable
 
     public Uri BaseUri => Server.BaseUri;
 
+    /// <summary>An HttpClient on <see cref="BaseUri"/>, disposed with the host.</summary>
+    public HttpClient Http => Server.Http;
+
     /// <summary>ComplianceApp.Build: pingInterval 300, pingTimeout 200, connectTimeout 1000, CORS "*".</summary>
     public static async Task<RawHost> StartComplianceAsync(Action<SocketIOServer>? configure = null)
     {
@@ -166,36 +169,6 @@ public sealed class RawHost : IAsyncDisposable
 
         public void OnClose(string reason)
         {
-        }
-    }
-}
-
-/// <summary>Waits for a condition with a deadline instead of sleeping a fixed time.</summary>
-public static class RawEventually
-{
-    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("Timed out waiting until " + what);
-            }
-            await Task.Delay(10);
-        }
-    }
-
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("Timed out waiting until " + what);
-            }
-            await Task.Delay(10);
         }
     }
 }

@@ -1,7 +1,5 @@
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -17,7 +15,7 @@ namespace RunsStream.Tests.Support;
 /// The real RunsStream server (the same composition as Program.cs) on a free loopback port,
 /// with its own data directory, stopped and deleted with the test.
 /// </summary>
-public sealed class RunsServerHost : IAsyncDisposable
+public sealed class RunsServerHost : IRunsServer, IAsyncDisposable
 {
     public const string Token = "test-token-0123456789";
 
@@ -69,47 +67,6 @@ public sealed class RunsServerHost : IAsyncDisposable
         return new RunsServerHost(app, url, options, dataDirectory);
     }
 
-    /// <summary>POST /runs and returns the run id.</summary>
-    public async Task<string> StartRunAsync(string command, string? workspaceId = null)
-    {
-        var response = await Http.PostAsJsonAsync("/runs", new { command, workspaceId });
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.That((int)response.StatusCode, Is.EqualTo(201), body);
-        return JsonDocument.Parse(body).RootElement.GetProperty("runId").GetString()!;
-    }
-
-    public async Task<JsonElement> GetRunAsync(string runId)
-    {
-        var response = await Http.GetAsync($"/runs/{runId}");
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.That((int)response.StatusCode, Is.EqualTo(200), body);
-        return JsonDocument.Parse(body).RootElement.Clone();
-    }
-
-    /// <summary>Polls GET /runs/{id} until <paramref name="predicate"/> holds (generous deadline, no fixed sleeps).</summary>
-    public async Task<JsonElement> WaitForRunAsync(string runId, Func<JsonElement, bool> predicate, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(120));
-        var delay = 10;
-        while (true)
-        {
-            var run = await GetRunAsync(runId);
-            if (predicate(run))
-            {
-                return run;
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"run {runId} never reached the expected state; last: {run.GetRawText()}");
-            }
-            await Task.Delay(delay);
-            delay = Math.Min(delay * 2, 200);
-        }
-    }
-
-    public Task<JsonElement> WaitForTerminalAsync(string runId, TimeSpan? timeout = null) =>
-        WaitForRunAsync(runId, r => r.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled", timeout);
-
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? body = null, bool withToken = true, string contentType = "application/json")
     {
         using var request = new HttpRequestMessage(method, path);
@@ -124,27 +81,6 @@ public sealed class RunsServerHost : IAsyncDisposable
             return await anonymous.SendAsync(request);
         }
         return await Http.SendAsync(request);
-    }
-
-    /// <summary>Runs NodeClient/runs-client.mjs (the npm socket.io-client) against this server.</summary>
-    public Task<JsonElement> WatchAsync(string runId, long? since = null, string via = "event", string ns = "/", string transports = "default", string until = "terminal", int pauseMs = 0, string token = Token)
-    {
-        var arguments = new List<string> { "--url", Url, "--token", token, "--namespace", ns, "--transports", transports, "--run-id", runId, "--via", via, "--until", until, "--timeout", "150000" };
-        if (since is not null)
-        {
-            arguments.AddRange(["--since", since.Value.ToString()]);
-        }
-        if (pauseMs > 0)
-        {
-            arguments.AddRange(["--pause-ms", pauseMs.ToString()]);
-        }
-        return NodeDriver.RunAsync("runs-client.mjs", arguments, TimeSpan.FromSeconds(180));
-    }
-
-    public Task<JsonElement> ConnectAsync(string? token, string ns = "/", string transports = "websocket")
-    {
-        var arguments = new List<string> { "--url", Url, "--token", token ?? "", "--namespace", ns, "--transports", transports, "--mode", "connect", "--timeout", "30000" };
-        return NodeDriver.RunAsync("runs-client.mjs", arguments, TimeSpan.FromSeconds(60));
     }
 
     public async ValueTask DisposeAsync()

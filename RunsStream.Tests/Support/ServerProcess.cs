@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
 
@@ -10,7 +8,7 @@ namespace RunsStream.Tests.Support;
 /// The real server as its own process (as scripts/run starts it), for what an in-process host
 /// cannot show: kill -9, restart on the same data, the process's memory. Stopped by its pid.
 /// </summary>
-public sealed partial class ServerProcess : IAsyncDisposable
+public sealed partial class ServerProcess : IRunsServer, IAsyncDisposable
 {
     private readonly Process _process;
     private string? _serverCopy;
@@ -95,47 +93,6 @@ public sealed partial class ServerProcess : IAsyncDisposable
         {
             process.Kill(entireProcessTree: true);
             throw;
-        }
-    }
-
-    /// <summary>POST /runs; the new run's id.</summary>
-    public async Task<string> StartRunAsync(string command)
-    {
-        var response = await Http.PostAsJsonAsync("/runs", new { command });
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.That((int)response.StatusCode, Is.EqualTo(201), body);
-        return JsonDocument.Parse(body).RootElement.GetProperty("runId").GetString()!;
-    }
-
-    /// <summary>Polls GET /runs/{id} until <paramref name="predicate"/> holds (generous deadline).</summary>
-    public async Task<JsonElement> WaitForRunAsync(string runId, Func<JsonElement, bool> predicate)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (true)
-        {
-            var run = await Http.GetFromJsonAsync<JsonElement>($"/runs/{runId}");
-            if (predicate(run))
-            {
-                return run;
-            }
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "timed out waiting for " + run.GetRawText());
-            await Task.Delay(25);
-        }
-    }
-
-    /// <summary>Polls GET /runs/{id}/log until it has <paramref name="text"/>; the log then.</summary>
-    public async Task<string> WaitForLogAsync(string runId, string text)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (true)
-        {
-            var log = await Http.GetStringAsync($"/runs/{runId}/log");
-            if (log.Contains(text, StringComparison.Ordinal))
-            {
-                return log;
-            }
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"timed out waiting for \"{text}\" in the log: {log}");
-            await Task.Delay(25);
         }
     }
 

@@ -16,6 +16,7 @@ public sealed class TestServer : IAsyncDisposable
     {
         _app = app;
         BaseUri = baseUri;
+        Http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public Uri BaseUri { get; }
@@ -25,6 +26,9 @@ public sealed class TestServer : IAsyncDisposable
     public string WebSocketUrl => "ws" + Url[4..];
 
     public IServiceProvider Services => _app.Services;
+
+    /// <summary>An HttpClient on <see cref="BaseUri"/>, disposed with the server.</summary>
+    public HttpClient Http { get; }
 
     /// <summary>Builds the app with <paramref name="configure"/> and starts it on 127.0.0.1 with a free port.</summary>
     public static async Task<TestServer> StartAsync(Action<WebApplicationBuilder> configureServices, Action<WebApplication> configureApp)
@@ -53,6 +57,7 @@ public sealed class TestServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Http.Dispose();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         try
         {

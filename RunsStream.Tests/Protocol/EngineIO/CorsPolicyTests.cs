@@ -36,7 +36,7 @@ public sealed class CorsPolicyTests
     public async Task With_any_origin_allowed_a_request_with_an_origin_gets_the_wildcard_and_no_credentials()
     {
         await using var host = await RawHost.StartComplianceAsync();
-        using var http = new HttpClient { BaseAddress = host.BaseUri };
+        var http = host.Http;
 
         using var response = await SendAsync(http, HttpMethod.Get, "/socket.io/?EIO=4&transport=polling", "http://example.com");
 
@@ -49,7 +49,7 @@ public sealed class CorsPolicyTests
     public async Task With_any_origin_allowed_a_preflight_is_answered_204_with_methods_and_the_requested_headers()
     {
         await using var host = await RawHost.StartComplianceAsync();
-        using var http = new HttpClient { BaseAddress = host.BaseUri };
+        var http = host.Http;
 
         using var response = await SendAsync(http, HttpMethod.Options, "/engine.io/?EIO=4&transport=polling", "http://example.com",
             ("Access-Control-Request-Method", "POST"), ("Access-Control-Request-Headers", "content-type"));
@@ -64,7 +64,7 @@ public sealed class CorsPolicyTests
     public async Task A_request_without_an_origin_gets_no_cors_headers()
     {
         await using var host = await RawHost.StartComplianceAsync();
-        using var http = new HttpClient { BaseAddress = host.BaseUri };
+        var http = host.Http;
 
         using var response = await SendAsync(http, HttpMethod.Get, "/engine.io/?EIO=4&transport=polling", origin: null);
 
@@ -78,7 +78,7 @@ public sealed class CorsPolicyTests
         await using var server = await TestServer.StartAsync(
             builder => builder.Services.AddSocketIO(options => options.Engine = new EngineIOOptions { Cors = new CorsPolicy(["http://a.example"]) }),
             app => app.MapSocketIO());
-        using var http = new HttpClient { BaseAddress = server.BaseUri };
+        var http = server.Http;
 
         using (var listed = await SendAsync(http, HttpMethod.Get, "/socket.io/?EIO=4&transport=polling", "http://a.example"))
         {
@@ -127,7 +127,7 @@ public sealed class CorsPolicyTests
     public async Task An_error_answer_carries_the_cors_headers_so_a_browser_can_read_it()
     {
         await using var host = await RawHost.StartComplianceAsync();
-        using var http = new HttpClient { BaseAddress = host.BaseUri };
+        var http = host.Http;
 
         using var response = await SendAsync(http, HttpMethod.Get, "/engine.io/?EIO=4&transport=unknown", "http://example.com");
 

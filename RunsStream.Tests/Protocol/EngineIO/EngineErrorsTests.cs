@@ -16,25 +16,18 @@ public sealed class EngineErrorsTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
     private RawHost _host = null!;
-    private HttpClient _http = null!;
 
     [OneTimeSetUp]
-    public async Task StartServer()
-    {
-        _host = await RawHost.StartComplianceAsync();
-        _http = new HttpClient { BaseAddress = _host.BaseUri, Timeout = TimeSpan.FromSeconds(30) };
-    }
+    public async Task StartServer() => _host = await RawHost.StartComplianceAsync();
 
     [OneTimeTearDown]
-    public async Task StopServer()
-    {
-        _http.Dispose();
-        await _host.DisposeAsync();
-    }
+    public async Task StopServer() => await _host.DisposeAsync();
+
+    private HttpClient Http => _host.Http;
 
     private async Task AssertRefusedAsync(HttpRequestMessage request, int status, string body)
     {
-        using var response = await _http.SendAsync(request).WaitAsync(Timeout);
+        using var response = await Http.SendAsync(request).WaitAsync(Timeout);
 
         Assert.That((int)response.StatusCode, Is.EqualTo(status));
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/json"));
@@ -117,9 +110,8 @@ public sealed class EngineErrorsTests
     public async Task A_handshake_refused_by_allow_request_is_forbidden_with_code_4()
     {
         await using var host = await RawHost.StartRelaxedAsync(options => options.Engine.AllowRequest = _ => ValueTask.FromResult(false));
-        using var http = new HttpClient { BaseAddress = host.BaseUri };
 
-        using var response = await http.GetAsync("/socket.io/?EIO=4&transport=polling").WaitAsync(Timeout);
+        using var response = await host.Http.GetAsync("/socket.io/?EIO=4&transport=polling").WaitAsync(Timeout);
 
         Assert.That((int)response.StatusCode, Is.EqualTo(403));
         Assert.That(await response.Content.ReadAsStringAsync().WaitAsync(Timeout), Is.EqualTo("{\"code\":4,\"message\":\"Forbidden\"}"));
@@ -145,7 +137,6 @@ public sealed class EngineErrorsTests
     public async Task A_transport_that_is_not_enabled_is_refused_with_code_0()
     {
         await using var host = await RawHost.StartRelaxedAsync(options => options.Engine.Transports = ["polling"]);
-        using var http = new HttpClient { BaseAddress = host.BaseUri };
         using var client = await RawEngineClient.OpenAsync(host.BaseUri, "/socket.io/");
 
         var key = Convert.ToBase64String(new byte[16]);

@@ -14,27 +14,20 @@ public sealed class EngineServerHandshakeTests
         "^0\\{\"sid\":\"[A-Za-z0-9_-]{20}\",\"upgrades\":\\[\"websocket\"\\],\"pingInterval\":300,\"pingTimeout\":200,\"maxPayload\":1000000\\}$");
 
     private RawHost _host = null!;
-    private HttpClient _http = null!;
 
     [OneTimeSetUp]
-    public async Task StartServer()
-    {
-        _host = await RawHost.StartComplianceAsync();
-        _http = new HttpClient { BaseAddress = _host.BaseUri, Timeout = TimeSpan.FromSeconds(30) };
-    }
+    public async Task StartServer() => _host = await RawHost.StartComplianceAsync();
 
     [OneTimeTearDown]
-    public async Task StopServer()
-    {
-        _http.Dispose();
-        await _host.DisposeAsync();
-    }
+    public async Task StopServer() => await _host.DisposeAsync();
+
+    private HttpClient Http => _host.Http;
 
     [TestCase("/engine.io/")]
     [TestCase("/socket.io/")]
     public async Task A_polling_handshake_answers_the_open_packet_with_the_reference_fields_and_values(string path)
     {
-        using var response = await _http.GetAsync($"{path}?EIO=4&transport=polling&t=N8hyd6w").WaitAsync(Timeout);
+        using var response = await Http.GetAsync($"{path}?EIO=4&transport=polling&t=N8hyd6w").WaitAsync(Timeout);
         var body = await response.Content.ReadAsStringAsync().WaitAsync(Timeout);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));

@@ -18,22 +18,12 @@ public sealed class EngineSessionUpgradeTests(bool webSocketsBeforeHttp)
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
     private RawHost? _host;
-    private readonly List<IAsyncDisposable> _clients = new();
-    private readonly List<IDisposable> _pollers = new();
+    private readonly TestClients _clients = new();
 
     [TearDown]
     public async Task DisposeAll()
     {
-        foreach (var client in _clients)
-        {
-            await client.DisposeAsync();
-        }
-        foreach (var poller in _pollers)
-        {
-            poller.Dispose();
-        }
-        _clients.Clear();
-        _pollers.Clear();
+        await _clients.DisposeAllAsync();
         if (_host is not null)
         {
             await _host.DisposeAsync();
@@ -41,18 +31,11 @@ public sealed class EngineSessionUpgradeTests(bool webSocketsBeforeHttp)
         }
     }
 
-    private async Task<RawEngineClient> OpenPollingAsync()
-    {
-        var client = await RawEngineClient.OpenAsync(_host!.BaseUri);
-        _pollers.Add(client);
-        return client;
-    }
+    private async Task<RawEngineClient> OpenPollingAsync() => _clients.Add(await RawEngineClient.OpenAsync(_host!.BaseUri));
 
     private async Task<RawWebSocketClient> OpenProbeAsync(string sid)
     {
-        var probe = await RawWebSocketClient.ConnectAsync(new Uri($"{_host!.Server.WebSocketUrl}/engine.io/?EIO=4&transport=websocket&sid={Uri.EscapeDataString(sid)}"));
-        _clients.Add(probe);
-        return probe;
+        return _clients.Add(await RawWebSocketClient.ConnectAsync(new Uri($"{_host!.Server.WebSocketUrl}/engine.io/?EIO=4&transport=websocket&sid={Uri.EscapeDataString(sid)}")));
     }
 
     /// <summary>Polls (answering pings) until a NOOP arrives; returns the other packets that came first.</summary>
@@ -270,7 +253,7 @@ public sealed class EngineSessionUpgradeTests(bool webSocketsBeforeHttp)
             }
         });
 
-        await RawEventually.WaitUntilAsync(() => { lock (byPolling) return byPolling.Count > 0; }, "the first messages arrived by polling", Timeout);
+        await Eventually.WaitUntilAsync(() => { lock (byPolling) return byPolling.Count > 0; }, "the first messages arrived by polling", Timeout);
         var probe = await OpenProbeAsync(polling.Sid);
         await probe.SendTextAsync("2probe");
         Assert.That(await probe.ReceiveTextAsync(), Is.EqualTo("3probe"));
@@ -307,7 +290,7 @@ public sealed class EngineSessionUpgradeTests(bool webSocketsBeforeHttp)
 
         Assert.That(before.Select(m => m.Text), Is.EqualTo(new[] { "4bye" }));
         Assert.That(probe.CloseStatus, Is.EqualTo(WebSocketCloseStatus.NormalClosure));
-        await RawEventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(polling.Sid, out _), "the session is gone", Timeout);
+        await Eventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(polling.Sid, out _), "the session is gone", Timeout);
     }
 
     [Test]

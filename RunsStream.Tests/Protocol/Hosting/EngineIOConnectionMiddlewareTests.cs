@@ -127,6 +127,6 @@ public sealed class EngineIOConnectionMiddlewareTests
 
         await clientToServer.Writer.CompleteAsync(); // the client goes away
         await serving.WaitAsync(TimeSpan.FromSeconds(20));
-        await RawEventually.WaitUntilAsync(() => engine.SessionCount == 0, "the session is closed");
+        await Eventually.WaitUntilAsync(() => engine.SessionCount == 0, "the session is closed");
     }
 }

@@ -20,7 +20,7 @@ public sealed class SocketIOConnectionAttachmentLimitTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
     private RawHost _host = null!;
-    private readonly List<IAsyncDisposable> _clients = new();
+    private readonly TestClients _clients = new();
 
     [OneTimeSetUp]
     public async Task StartServer() => _host = await RawHost.StartRelaxedAsync(configureIO: io =>
@@ -30,28 +30,11 @@ public sealed class SocketIOConnectionAttachmentLimitTests
     public async Task StopServer() => await _host.DisposeAsync();
 
     [TearDown]
-    public async Task DisposeClients()
-    {
-        foreach (var client in _clients)
-        {
-            await client.DisposeAsync();
-        }
-        _clients.Clear();
-    }
+    public Task DisposeClients() => _clients.DisposeAllAsync();
 
-    private async Task<RawWebSocketClient> OpenAsync()
-    {
-        var client = await RawSocketIOClient.OpenAsync(_host.Server);
-        _clients.Add(client);
-        return client;
-    }
+    private async Task<RawWebSocketClient> OpenAsync() => _clients.Add(await RawSocketIOClient.OpenAsync(_host.Server));
 
-    private async Task<RawWebSocketClient> OpenConnectedAsync()
-    {
-        var (client, _) = await RawSocketIOClient.OpenAndConnectAsync(_host.Server);
-        _clients.Add(client);
-        return client;
-    }
+    private async Task<RawWebSocketClient> OpenConnectedAsync() => _clients.Add((await RawSocketIOClient.OpenAndConnectAsync(_host.Server)).Client);
 
     private static string Placeholders(int count) =>
         string.Join(',', Enumerable.Range(0, count).Select(i => $"{{\"_placeholder\":true,\"num\":{i}}}"));

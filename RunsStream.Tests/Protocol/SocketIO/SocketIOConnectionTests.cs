@@ -16,7 +16,7 @@ public sealed class SocketIOConnectionTests
     private const string SidPattern = "\\{\"sid\":\"[A-Za-z0-9_-]{20}\"\\}";
 
     private RawHost _host = null!;
-    private readonly List<IAsyncDisposable> _clients = new();
+    private readonly TestClients _clients = new();
 
     [OneTimeSetUp]
     public async Task StartServer() => _host = await RawHost.StartComplianceAsync();
@@ -25,28 +25,11 @@ public sealed class SocketIOConnectionTests
     public async Task StopServer() => await _host.DisposeAsync();
 
     [TearDown]
-    public async Task DisposeClients()
-    {
-        foreach (var client in _clients)
-        {
-            await client.DisposeAsync();
-        }
-        _clients.Clear();
-    }
+    public Task DisposeClients() => _clients.DisposeAllAsync();
 
-    private async Task<RawWebSocketClient> OpenAsync(TestServer? server = null)
-    {
-        var client = await RawSocketIOClient.OpenAsync(server ?? _host.Server);
-        _clients.Add(client);
-        return client;
-    }
+    private async Task<RawWebSocketClient> OpenAsync(TestServer? server = null) => _clients.Add(await RawSocketIOClient.OpenAsync(server ?? _host.Server));
 
-    private async Task<RawWebSocketClient> OpenConnectedAsync()
-    {
-        var (client, _) = await RawSocketIOClient.OpenAndConnectAsync(_host.Server);
-        _clients.Add(client);
-        return client;
-    }
+    private async Task<RawWebSocketClient> OpenConnectedAsync() => _clients.Add((await RawSocketIOClient.OpenAndConnectAsync(_host.Server)).Client);
 
     [Test]
     public async Task Connect_to_the_main_namespace_is_answered_with_the_socket_id_then_the_auth_event()
@@ -242,7 +225,7 @@ public sealed class SocketIOConnectionTests
         Assert.That(await client.ReceiveTextAsync(), Is.EqualTo("42[\"auth\",{}]"));
 
         await client.SendTextAsync("41");
-        await RawEventually.WaitUntilAsync(() => !io.Root.TryGetSocket(first, out _), "the socket left the namespace", Timeout);
+        await Eventually.WaitUntilAsync(() => !io.Root.TryGetSocket(first, out _), "the socket left the namespace", Timeout);
         var second = await RawSocketIOClient.ConnectAsync(client);
 
         Assert.That(second, Is.Not.EqualTo(first));

@@ -16,7 +16,7 @@ public sealed class SocketIOSocketTests
     private const string Placeholder1 = "{\"_placeholder\":true,\"num\":1}";
 
     private RawHost _host = null!;
-    private readonly List<IAsyncDisposable> _clients = new();
+    private readonly TestClients _clients = new();
 
     [OneTimeSetUp]
     public async Task StartServer() => _host = await RawHost.StartRelaxedAsync();
@@ -25,14 +25,7 @@ public sealed class SocketIOSocketTests
     public async Task StopServer() => await _host.DisposeAsync();
 
     [TearDown]
-    public async Task DisposeClients()
-    {
-        foreach (var client in _clients)
-        {
-            await client.DisposeAsync();
-        }
-        _clients.Clear();
-    }
+    public Task DisposeClients() => _clients.DisposeAllAsync();
 
     private async Task<(RawWebSocketClient Client, SocketIOSocket Socket)> ConnectAsync(string ns = "/", TestServer? server = null)
     {

@@ -10,31 +10,17 @@ public sealed class ExecutionThroughServerTests
 {
     private static bool ProcessExists(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ");
 
-    private static async Task<int[]> WaitForPidsAsync(RunsServerHost server, string runId, int count)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var log = await server.Http.GetStringAsync($"/runs/{runId}/log");
-            var pids = log.Split('\n').Where(l => l.StartsWith("pid ")).Select(l => int.Parse(l[4..])).ToArray();
-            if (pids.Length >= count)
-            {
-                return pids;
-            }
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the run never printed its pids: " + log);
-            await Task.Delay(20);
-        }
-    }
+    private static int[] PidsIn(string log) => log.Split('\n').Where(l => l.StartsWith("pid ")).Select(l => int.Parse(l[4..])).ToArray();
 
-    private static async Task WaitUntilGoneAsync(IEnumerable<int> pids)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (pids.Any(ProcessExists))
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "processes of the run survived: " + string.Join(",", pids.Where(ProcessExists)));
-            await Task.Delay(20);
-        }
-    }
+    private static async Task<int[]> WaitForPidsAsync(RunsServerHost server, string runId, int count) =>
+        PidsIn(await server.WaitForLogAsync(runId, log => PidsIn(log).Length >= count, $"{count} pids", TimeSpan.FromSeconds(60)));
+
+    private static Task WaitUntilGoneAsync(IEnumerable<int> pids) =>
+        Eventually.ValueAsync(
+            () => Task.FromResult(pids.Where(ProcessExists).ToArray()),
+            alive => alive.Length == 0,
+            alive => "processes of the run survived: " + string.Join(",", alive),
+            TimeSpan.FromSeconds(30));
 
     [Test]
     public async Task Cancel_stops_the_whole_tree_and_keeps_the_trap_output()

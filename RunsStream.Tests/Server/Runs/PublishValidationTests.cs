@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using RunsStream.Tests.Support;
+using static RunsStream.Tests.Support.RestErrors;
 
 namespace RunsStream.Tests.Server.Runs;
 
@@ -24,16 +25,6 @@ public sealed class PublishValidationTests
 
     private Task<HttpResponseMessage> PublishAsync(string runId, string body) =>
         _server.SendAsync(HttpMethod.Post, $"/runs/{runId}/events", body);
-
-    private static async Task<string> ErrorMessageOf(HttpResponseMessage response, HttpStatusCode status, string code)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.That(response.StatusCode, Is.EqualTo(status), body);
-        var error = JsonDocument.Parse(body).RootElement.GetProperty("error");
-        Assert.That(error.GetProperty("code").GetString(), Is.EqualTo(code), body);
-        Assert.That(error.GetProperty("message").GetString(), Is.Not.Empty, body);
-        return error.GetProperty("message").GetString()!;
-    }
 
     private async Task AssertRunDoesNotExistAsync(string runId) =>
         await ErrorMessageOf(await _server.SendAsync(HttpMethod.Get, $"/runs/{runId}"), HttpStatusCode.NotFound, "not_found");

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using RunsStream.Tests.Support;
+using static RunsStream.Tests.Support.RestErrors;
 
 namespace RunsStream.Tests.Server.Runs;
 
@@ -15,17 +16,6 @@ public sealed class RestApiTests
 
     [OneTimeTearDown]
     public async Task Stop() => await _server.DisposeAsync();
-
-    private static async Task<JsonElement> ErrorOf(HttpResponseMessage response, int status, string code)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.That((int)response.StatusCode, Is.EqualTo(status), body);
-        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/json"), body);
-        var json = JsonDocument.Parse(body).RootElement;
-        Assert.That(json.GetProperty("error").GetProperty("code").GetString(), Is.EqualTo(code), body);
-        Assert.That(json.GetProperty("error").GetProperty("message").GetString(), Is.Not.Empty);
-        return json.Clone();
-    }
 
     [Test]
     public async Task Posting_a_command_answers_201_with_the_run_id_and_queued()

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using RunsStream.Tests.Support;
+using static RunsStream.Tests.Support.RestErrors;
 
 namespace RunsStream.Tests.Server.Runs;
 
@@ -37,16 +38,6 @@ public sealed class RestInputValidationTests
             byte[] raw => raw,
             _ => throw new ArgumentException("text or bytes", nameof(parts)),
         }).ToArray();
-
-    /// <summary>Asserts a 400/409 error envelope and returns its message.</summary>
-    private static async Task<string> ErrorMessageOf(HttpResponseMessage response, HttpStatusCode status, string code)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.That(response.StatusCode, Is.EqualTo(status), body);
-        var error = JsonDocument.Parse(body).RootElement.GetProperty("error");
-        Assert.That(error.GetProperty("code").GetString(), Is.EqualTo(code), body);
-        return error.GetProperty("message").GetString()!;
-    }
 
     /// <summary>No run in the list has this command: the refused request started nothing.</summary>
     private async Task AssertNoRunWithCommandAsync(string marker)

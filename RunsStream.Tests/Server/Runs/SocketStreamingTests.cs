@@ -180,12 +180,7 @@ public sealed class SocketStreamingTests
         var runId = "later-" + Guid.NewGuid().ToString("N");
         var watch = _server.WatchAsync(runId);
         // Publish only once the subscriber is there: poll the server until it holds the subscription.
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (_server.Runs.SubscriberCountOf(runId) == 0)
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the subscriber never arrived");
-            await Task.Delay(20);
-        }
+        await Eventually.WaitUntilAsync(() => _server.Runs.SubscriberCountOf(runId) > 0, "the subscriber arrived", TimeSpan.FromSeconds(60));
         var publish = await _server.SendAsync(HttpMethod.Post, $"/runs/{runId}/events",
             "[{\"type\":\"stdout\",\"data\":\"from afar\\n\"},{\"type\":\"status\",\"data\":\"succeeded\",\"exitCode\":0}]");
         Assert.That(publish.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));

@@ -71,24 +71,7 @@ public sealed class EnginePacketReaderFuzzTests
         }, maxAllocatedBytes: 16 * length + 16_384);
     }
 
-    private static void AssertSameAcrossEverySplit(byte[] bytes)
-    {
-        var whole = DecodePayload(new ReadOnlySequence<byte>(bytes));
-        for (var at = 0; at <= bytes.Length; at++)
-        {
-            var split = DecodePayload(RawFrames.Segmented(bytes[..at], bytes[at..]));
-            if (split != whole)
-            {
-                throw new InvalidOperationException($"split at {at}: {split} instead of {whole}");
-            }
-        }
-        var third = bytes.Length / 3;
-        var three = DecodePayload(RawFrames.Segmented(bytes[..third], bytes[third..(2 * third)], bytes[(2 * third)..]));
-        if (three != whole)
-        {
-            throw new InvalidOperationException($"split in three: {three} instead of {whole}");
-        }
-    }
+    private static void AssertSameAcrossEverySplit(byte[] bytes) => Fuzz.AssertSameHoweverSplit(bytes, DecodePayload);
 
     [Test]
     public void Arbitrary_bytes_decode_to_packets_or_a_protocol_error_however_they_are_split()

@@ -16,7 +16,7 @@ public sealed class PollingTransportTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
     private RawHost _host = null!;
-    private readonly List<IDisposable> _clients = new();
+    private readonly TestClients _clients = new();
 
     [OneTimeSetUp]
     public async Task StartServer() => _host = await RawHost.StartRelaxedAsync();
@@ -25,21 +25,9 @@ public sealed class PollingTransportTests
     public async Task StopServer() => await _host.DisposeAsync();
 
     [TearDown]
-    public void DisposeClients()
-    {
-        foreach (var client in _clients)
-        {
-            client.Dispose();
-        }
-        _clients.Clear();
-    }
+    public Task DisposeClients() => _clients.DisposeAllAsync();
 
-    private async Task<RawEngineClient> OpenAsync()
-    {
-        var client = await RawEngineClient.OpenAsync(_host.BaseUri);
-        _clients.Add(client);
-        return client;
-    }
+    private async Task<RawEngineClient> OpenAsync() => _clients.Add(await RawEngineClient.OpenAsync(_host.BaseUri));
 
     private static async Task<(int Status, string Body)> ReadAsync(Task<HttpResponseMessage> request)
     {
@@ -243,7 +231,7 @@ public sealed class PollingTransportTests
         abort.Cancel();
 
         Assert.That(async () => await poll.WaitAsync(Timeout), Throws.InstanceOf<OperationCanceledException>());
-        await RawEventually.WaitUntilAsync(() => client.IsSessionGoneAsync(), "the session is closed", Timeout);
+        await Eventually.WaitUntilAsync(() => client.IsSessionGoneAsync(), "the session is closed", Timeout);
     }
 
     [Test]

@@ -18,7 +18,7 @@ public sealed class WebSocketTransportTests(bool webSocketsBeforeHttp)
     private const string EnginePath = "/engine.io/?EIO=4&transport=websocket";
 
     private RawHost _host = null!;
-    private readonly List<IAsyncDisposable> _clients = new();
+    private readonly TestClients _clients = new();
 
     [OneTimeSetUp]
     public async Task StartServer() => _host = await RawHost.StartRelaxedAsync(webSocketsBeforeHttp: webSocketsBeforeHttp);
@@ -27,26 +27,13 @@ public sealed class WebSocketTransportTests(bool webSocketsBeforeHttp)
     public async Task StopServer() => await _host.DisposeAsync();
 
     [TearDown]
-    public async Task DisposeClients()
-    {
-        foreach (var client in _clients)
-        {
-            await client.DisposeAsync();
-        }
-        _clients.Clear();
-    }
+    public Task DisposeClients() => _clients.DisposeAllAsync();
 
-    private async Task<RawWebSocketClient> OpenAsync()
-    {
-        var client = await RawWebSocketClient.OpenEngineAsync(_host.Server);
-        _clients.Add(client);
-        return client;
-    }
+    private async Task<RawWebSocketClient> OpenAsync() => _clients.Add(await RawWebSocketClient.OpenEngineAsync(_host.Server));
 
     private async Task<RawTcpWebSocket> OpenRawAsync()
     {
-        var client = await RawTcpWebSocket.ConnectAsync(_host.BaseUri, EnginePath);
-        _clients.Add(client);
+        var client = _clients.Add(await RawTcpWebSocket.ConnectAsync(_host.BaseUri, EnginePath));
         Assert.That(await client.ReadTextAsync(), Does.StartWith("0{\"sid\":"));
         return client;
     }
@@ -154,7 +141,7 @@ public sealed class WebSocketTransportTests(bool webSocketsBeforeHttp)
         await client.WaitForCloseAsync();
 
         Assert.That(client.CloseStatus, Is.EqualTo(WebSocketCloseStatus.ProtocolError));
-        await RawEventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
+        await Eventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
     }
 
     [Test]
@@ -229,7 +216,7 @@ public sealed class WebSocketTransportTests(bool webSocketsBeforeHttp)
 
         Assert.That(await client.ReadUntilCloseAsync(), Is.EqualTo(1000));
         Assert.That(await client.ReadFrameAsync(), Is.Null, "the server ends the TCP connection after the close handshake");
-        await RawEventually.WaitUntilAsync(() => _host.Echo.SessionCount == sessions - 1, "the session is gone", Timeout);
+        await Eventually.WaitUntilAsync(() => _host.Echo.SessionCount == sessions - 1, "the session is gone", Timeout);
     }
 
     [Test]
@@ -240,7 +227,7 @@ public sealed class WebSocketTransportTests(bool webSocketsBeforeHttp)
         await client.SendTextAsync("1");
         await client.WaitForCloseAsync();
 
-        await RawEventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
+        await Eventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
     }
 
     [Test]
@@ -251,7 +238,7 @@ public sealed class WebSocketTransportTests(bool webSocketsBeforeHttp)
 
         await client.DisposeAsync();
 
-        await RawEventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
+        await Eventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
     }
 
     [Test]
@@ -267,7 +254,7 @@ public sealed class WebSocketTransportTests(bool webSocketsBeforeHttp)
 
         Assert.That(before.Select(m => m.Text), Is.EqualTo(new[] { "4one", "4two" }));
         Assert.That(client.CloseStatus, Is.EqualTo(WebSocketCloseStatus.NormalClosure));
-        await RawEventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
+        await Eventually.WaitUntilAsync(() => !_host.Echo.TryGetSession(client.Sid, out _), "the session is gone", Timeout);
     }
 
     [Test]

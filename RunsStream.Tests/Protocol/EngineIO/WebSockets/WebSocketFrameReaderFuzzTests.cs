@@ -72,18 +72,7 @@ public sealed class WebSocketFrameReaderFuzzTests
         }, maxAllocatedBytes: 8 * input.Length + 16_384);
     }
 
-    private static void AssertSameAcrossEverySplit(byte[] bytes)
-    {
-        var whole = DecodeStream(new ReadOnlySequence<byte>(bytes));
-        for (var at = 0; at <= bytes.Length; at++)
-        {
-            var split = DecodeStream(RawFrames.Segmented(bytes[..at], bytes[at..]));
-            if (split != whole)
-            {
-                throw new InvalidOperationException($"split at {at}: {split} instead of {whole}");
-            }
-        }
-    }
+    private static void AssertSameAcrossEverySplit(byte[] bytes) => Fuzz.AssertSameHoweverSplit(bytes, input => DecodeStream(input));
 
     [Test]
     public void Arbitrary_bytes_give_frames_need_more_or_a_protocol_error_however_they_are_split()

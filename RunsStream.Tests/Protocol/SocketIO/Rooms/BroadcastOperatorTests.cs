@@ -16,8 +16,7 @@ public sealed class BroadcastOperatorTests(bool webSocketsBeforeHttp)
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
     private RawHost _host = null!;
-    private readonly List<IAsyncDisposable> _clients = new();
-    private readonly List<IDisposable> _pollers = new();
+    private readonly TestClients _clients = new();
 
     [SetUp]
     public async Task StartServer() => _host = await RawHost.StartRelaxedAsync(webSocketsBeforeHttp: webSocketsBeforeHttp);
@@ -25,16 +24,7 @@ public sealed class BroadcastOperatorTests(bool webSocketsBeforeHttp)
     [TearDown]
     public async Task StopServer()
     {
-        foreach (var client in _clients)
-        {
-            await client.DisposeAsync();
-        }
-        foreach (var poller in _pollers)
-        {
-            poller.Dispose();
-        }
-        _clients.Clear();
-        _pollers.Clear();
+        await _clients.DisposeAllAsync();
         await _host.DisposeAsync();
     }
 
@@ -161,7 +151,7 @@ public sealed class BroadcastOperatorTests(bool webSocketsBeforeHttp)
         for (var i = 0; i < 5; i++)
         {
             var client = await RawEngineClient.OpenAsync(_host.BaseUri, "/socket.io/");
-            _pollers.Add(client);
+            _clients.Add(client);
             await client.PostAsync("40");
             var connected = await client.ReceiveAsync(2);
             Assert.That(connected[1], Is.EqualTo("42[\"auth\",{}]"));

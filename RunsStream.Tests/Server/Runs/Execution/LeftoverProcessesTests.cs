@@ -50,7 +50,7 @@ public sealed class LeftoverProcessesTests
         {
             runId = await server.StartRunAsync($"setsid sleep {escaped} & echo started; sleep {leader}");
             await server.WaitForLogAsync(runId, "started");
-            Assert.That(await Eventually.TrueAsync(() => ProcessTable.WithArgument(escaped).Count == 1));
+            await Eventually.WaitUntilAsync(() => ProcessTable.WithArgument(escaped).Count == 1, "the escaped child is running");
             // GET /runs makes every queued write durable before it answers.
             (await server.Http.GetAsync("/runs")).EnsureSuccessStatusCode();
             await server.CrashAsync();
@@ -76,12 +76,12 @@ public sealed class LeftoverProcessesTests
         using var group = StartGroup($"sleep {marker} & sleep {marker}; wait");
         var ledger = new RunProcessLedger(_dataDirectory);
         ledger.Record(new RunProcessLedger.Entry("run-a", ProcessIdentity.Of(group.Id)!, CgroupPath: null));
-        Assert.That(await Eventually.TrueAsync(() => ProcessTable.WithArgument(marker).Count == 2));
+        await Eventually.WaitUntilAsync(() => ProcessTable.WithArgument(marker).Count == 2, "both members of the group are running");
 
         var stopped = await LeftoverProcesses.StopAsync(ledger, NoCgroups(), TimeProvider.System, NullLogger.Instance);
 
         Assert.That(stopped, Is.EqualTo(1));
-        Assert.That(await Eventually.TrueAsync(() => ProcessTable.WithArgument(marker).Count == 0), "both members killed");
+        await Eventually.WaitUntilAsync(() => ProcessTable.WithArgument(marker).Count == 0, "both members killed");
         Assert.That(ledger.ReadAll(), Is.Empty);
     }
 
@@ -90,7 +90,8 @@ public sealed class LeftoverProcessesTests
     {
         var marker = Marker(4248);
         using var stranger = StartGroup($"sleep {marker}");
-        Assert.That(await Eventually.TrueAsync(() => ProcessTable.WithArgument(marker).Count == 1), "the stranger runs");
+        // Until setsid and sh have exec'd, no process has the marker as an argument.
+        await Eventually.WaitUntilAsync(() => ProcessTable.WithArgument(marker).Count == 1, "the stranger is running");
         var now = ProcessIdentity.Of(stranger.Id)!;
         var ledger = new RunProcessLedger(_dataDirectory);
         // Same pid, but the recorded leader started at another time: the pid was reused.

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using RunsStream.Server.Runs.Execution;
+using RunsStream.Tests.Support;
 
 namespace RunsStream.Tests.Server.Runs.Execution;
 

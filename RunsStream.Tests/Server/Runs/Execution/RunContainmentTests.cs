@@ -67,8 +67,8 @@ public sealed class RunContainmentTests
         var runId = await _server.StartRunAsync($"setsid sleep {marker} & echo started; sleep 600");
         try
         {
-            await WaitForLogAsync(runId, "started");
-            Assert.That(await Eventually.TrueAsync(() => ProcessTable.WithArgument(marker).Count == 1), "the escaped child is running");
+            await _server.WaitForLogAsync(runId, "started");
+            await Eventually.WaitUntilAsync(() => ProcessTable.WithArgument(marker).Count == 1, "the escaped child is running");
 
             var cancel = await _server.Http.PostAsync($"/runs/{runId}/cancel", null);
             Assert.That((int)cancel.StatusCode, Is.EqualTo(200));
@@ -97,16 +97,6 @@ public sealed class RunContainmentTests
         finally
         {
             ProcessTable.Kill(ProcessTable.WithArgument(marker));
-        }
-    }
-
-    private async Task WaitForLogAsync(string runId, string text)
-    {
-        var deadline = DateTime.UtcNow + Eventually.DefaultTimeout;
-        while (!(await _server.Http.GetStringAsync($"/runs/{runId}/log")).Contains(text))
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"'{text}' in the log of {runId}");
-            await Task.Delay(10);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RunsStream.Server.Runs.Execution;
+using RunsStream.Tests.Support;
 
 namespace RunsStream.Tests.Server.Runs.Execution;
 
@@ -81,7 +82,7 @@ public sealed class RunProcessTerminationTests
     {
         var sink = new RecordingOutputSink();
         RunProcess process = _harness.Start("echo started; sleep 1000", sink);
-        Assert.That(await Eventually.TrueAsync(() => sink.AllText.Contains("started")), Is.True);
+        await Eventually.WaitUntilAsync(() => sink.AllText.Contains("started"), "the run printed started");
 
         process.Terminate(TimeSpan.FromSeconds(5));
         process.Terminate(TimeSpan.Zero);
@@ -132,7 +133,7 @@ public sealed class RunProcessTerminationTests
 
     private static async Task<int> FirstLineAsPidAsync(RecordingOutputSink sink)
     {
-        Assert.That(await Eventually.TrueAsync(() => sink.AllText.Contains('\n')), Is.True, "no pid printed");
+        await Eventually.WaitUntilAsync(() => sink.AllText.Contains('\n'), "the run printed its pid");
         return ParsePid(sink);
     }
 
@@ -140,16 +141,10 @@ public sealed class RunProcessTerminationTests
 
     private static async Task AssertNothingLeftAsync(int processGroup, int? childPid = null)
     {
-        Assert.That(
-            await Eventually.TrueAsync(() => !ProcessGroup.IsGroupAlive(processGroup), ReapTimeout),
-            Is.True,
-            "a process of the group is still alive");
+        await Eventually.WaitUntilAsync(() => !ProcessGroup.IsGroupAlive(processGroup), "no process of the group is alive", ReapTimeout);
         if (childPid is { } pid)
         {
-            Assert.That(
-                await Eventually.TrueAsync(() => !ProcessGroup.TrySignalProcess(pid, 0), ReapTimeout),
-                Is.True,
-                "the background child is still alive");
+            await Eventually.WaitUntilAsync(() => !ProcessGroup.TrySignalProcess(pid, 0), "the background child is gone", ReapTimeout);
         }
     }
 }

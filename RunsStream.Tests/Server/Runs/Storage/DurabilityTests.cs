@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using RunsStream.Tests.Support;
 
@@ -31,46 +29,6 @@ public sealed class DurabilityTests
         }
     }
 
-    private static async Task<string> StartRunAsync(ServerProcess server, string command)
-    {
-        var response = await server.Http.PostAsJsonAsync("/runs", new { command });
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created));
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("runId").GetString()!;
-    }
-
-    private static async Task<JsonElement> WaitForAsync(ServerProcess server, string runId, Func<JsonElement, bool> predicate)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (true)
-        {
-            var run = await server.Http.GetFromJsonAsync<JsonElement>($"/runs/{runId}");
-            if (predicate(run))
-            {
-                return run;
-            }
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "timed out waiting for " + run.GetRawText());
-            await Task.Delay(25);
-        }
-    }
-
-    private static async Task<string> WaitForLogAsync(ServerProcess server, string runId, string expected)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (true)
-        {
-            var log = await server.Http.GetStringAsync($"/runs/{runId}/log");
-            if (log.Contains(expected))
-            {
-                return log;
-            }
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the log never contained " + expected);
-            await Task.Delay(25);
-        }
-    }
-
-    private static Task<JsonElement> WatchAsync(string url, string runId) =>
-        NodeDriver.RunAsync("runs-client.mjs", ["--url", url, "--token", RunsServerHost.Token, "--run-id", runId, "--transports", "websocket", "--timeout", "150000"], TimeSpan.FromSeconds(180));
-
     [Test]
     public async Task After_kill_9_the_interrupted_run_fails_server_restarted_and_finished_runs_are_intact()
     {
@@ -79,13 +37,13 @@ public sealed class DurabilityTests
         var pgid = 0;
         await using (var server = await ServerProcess.StartAsync(_dataDirectory))
         {
-            finished = await StartRunAsync(server, "seq 1 50000; echo done >&2");
-            await WaitForAsync(server, finished, r => r.GetProperty("status").GetString() == "succeeded");
-            before = await WatchAsync(server.Url, finished);
+            finished = await server.StartRunAsync("seq 1 50000; echo done >&2");
+            await server.WaitForRunAsync(finished, r => r.GetProperty("status").GetString() == "succeeded");
+            before = await server.WatchAsync(finished, transports: "websocket");
             Assert.That(before.GetProperty("ok").GetBoolean(), Is.True, before.GetRawText());
 
-            interrupted = await StartRunAsync(server, "echo pid $$; i=0; while true; do i=$((i+1)); echo line $i; sleep 0.01; done");
-            var log = await WaitForLogAsync(server, interrupted, "line 100\n");
+            interrupted = await server.StartRunAsync("echo pid $$; i=0; while true; do i=$((i+1)); echo line $i; sleep 0.01; done");
+            var log = await server.WaitForLogAsync(interrupted, "line 100\n");
             pgid = int.Parse(log.Split('\n')[0][4..]);
             // GET /runs makes every queued write durable before it answers.
             (await server.Http.GetAsync("/runs")).EnsureSuccessStatusCode();
@@ -94,7 +52,7 @@ public sealed class DurabilityTests
         try
         {
             await using var restarted = await ServerProcess.StartAsync(_dataDirectory);
-            var run = await restarted.Http.GetFromJsonAsync<JsonElement>($"/runs/{interrupted}");
+            var run = await restarted.GetRunAsync(interrupted);
             Assert.That(run.GetProperty("status").GetString(), Is.EqualTo("failed"));
             Assert.That(run.GetProperty("reason").GetString(), Is.EqualTo("server restarted"));
 
@@ -103,13 +61,13 @@ public sealed class DurabilityTests
             Assert.That(lines.Length, Is.GreaterThanOrEqualTo(100), "the output up to the crash is there");
             Assert.That(lines, Is.EqualTo(Enumerable.Range(1, lines.Length).Select(i => $"line {i}")), "a contiguous prefix, nothing doubled");
 
-            var replay = await WatchAsync(restarted.Url, interrupted);
+            var replay = await restarted.WatchAsync(interrupted, transports: "websocket");
             Assert.That(replay.GetProperty("ok").GetBoolean(), Is.True, replay.GetRawText());
             Assert.That(replay.GetProperty("gaps").GetArrayLength(), Is.EqualTo(0));
             Assert.That(replay.GetProperty("terminal").GetProperty("reason").GetString(), Is.EqualTo("server restarted"));
             Assert.That(replay.GetProperty("statuses").EnumerateArray().Count(s => s.GetString() is "failed"), Is.EqualTo(1), "one terminal event appended");
 
-            var after = await WatchAsync(restarted.Url, finished);
+            var after = await restarted.WatchAsync(finished, transports: "websocket");
             Assert.That(after.GetProperty("lastSeq").GetInt64(), Is.EqualTo(before.GetProperty("lastSeq").GetInt64()), "same seqs");
             Assert.That(after.GetProperty("events").GetInt32(), Is.EqualTo(before.GetProperty("events").GetInt32()));
             Assert.That(after.GetProperty("stdoutSha256").GetString(), Is.EqualTo(before.GetProperty("stdoutSha256").GetString()), "same bytes");
@@ -128,15 +86,15 @@ public sealed class DurabilityTests
         var expected = string.Concat(Enumerable.Range(1, 300000).Select(i => i + "\n"));
         await using (var server = await ServerProcess.StartAsync(_dataDirectory))
         {
-            runId = await StartRunAsync(server, "seq 1 300000");
-            running = await StartRunAsync(server, "echo started; sleep 600");
-            await WaitForAsync(server, runId, r => r.GetProperty("status").GetString() == "succeeded");
-            await WaitForLogAsync(server, running, "started\n");
+            runId = await server.StartRunAsync("seq 1 300000");
+            running = await server.StartRunAsync("echo started; sleep 600");
+            await server.WaitForRunAsync(runId, r => r.GetProperty("status").GetString() == "succeeded");
+            await server.WaitForLogAsync(running, "started\n");
             Assert.That(await server.StopAsync(), Is.EqualTo(0));
         }
         await using var restarted = await ServerProcess.StartAsync(_dataDirectory);
         Assert.That(await restarted.Http.GetStringAsync($"/runs/{runId}/log"), Is.EqualTo(expected));
-        var stopped = await restarted.Http.GetFromJsonAsync<JsonElement>($"/runs/{running}");
+        var stopped = await restarted.GetRunAsync(running);
         Assert.That(stopped.GetProperty("status").GetString(), Is.EqualTo("failed"));
         Assert.That(stopped.GetProperty("reason").GetString(), Is.EqualTo("Server shutting down"));
         Assert.That(await restarted.Http.GetStringAsync($"/runs/{running}/log"), Is.EqualTo("started\n"));
@@ -148,8 +106,8 @@ public sealed class DurabilityTests
         const long size = 200L * 1024 * 1024;
         var environment = new Dictionary<string, string> { ["RUN_LOG_MAX_BYTES"] = (300L * 1024 * 1024).ToString() };
         await using var server = await ServerProcess.StartAsync(_dataDirectory, environment);
-        var runId = await StartRunAsync(server, $"head -c {size} /dev/zero | tr '\\0' 'x'");
-        var run = await WaitForAsync(server, runId, r => r.GetProperty("status").GetString() == "succeeded");
+        var runId = await server.StartRunAsync($"head -c {size} /dev/zero | tr '\\0' 'x'");
+        var run = await server.WaitForRunAsync(runId, r => r.GetProperty("status").GetString() == "succeeded");
         (await server.Http.GetAsync("/runs")).EnsureSuccessStatusCode();
 
         var baseline = server.ResidentBytes();
@@ -163,7 +121,7 @@ public sealed class DurabilityTests
                 await Task.Delay(20);
             }
         });
-        var watch = await WatchAsync(server.Url, runId);
+        var watch = await server.WatchAsync(runId, transports: "websocket");
         sampling.Cancel();
         await sampler;
 

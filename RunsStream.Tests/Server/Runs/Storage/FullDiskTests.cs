@@ -81,9 +81,8 @@ public sealed class FullDiskTests
         JsonElement before;
         await using (var server = await ServerProcess.StartAsync(dataDirectory))
         {
-            var created = await server.Http.PostAsJsonAsync("/runs", new { command });
-            runId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("runId").GetString()!;
-            var first = await WaitForLogAsync(server, runId);
+            runId = await server.StartRunAsync(command);
+            var first = await server.WaitForLogAsync(runId, log => log.StartsWith("pid ") && log.Contains('\n'), "the run's pid", Timeout);
             var pgid = int.Parse(first["pid ".Length..first.IndexOf('\n')]);
             expectedSha = Sha256(first[..(first.IndexOf('\n') + 1)] + await File.ReadAllTextAsync(source));
 
@@ -101,20 +100,20 @@ public sealed class FullDiskTests
 
             File.Delete(filler);
             await WaitForHealthAsync(server, "ok");
-            var run = await WaitForRunAsync(server, runId, r => r.GetProperty("status").GetString() is "failed");
+            var run = await server.WaitForRunAsync(runId, r => r.GetProperty("status").GetString() is "failed", Timeout);
             Assert.That(run.GetProperty("exitCode").GetInt32(), Is.EqualTo(3));
             Assert.That(Sha256(await server.Http.GetStringAsync($"/runs/{runId}/log")), Is.EqualTo(expectedSha), "every byte");
-            before = await WatchAsync(server.Url, runId);
+            before = await server.WatchAsync(runId, transports: "websocket");
             Assert.That(before.GetProperty("ok").GetBoolean(), Is.True, before.GetRawText());
             Assert.That(await server.StopAsync(), Is.EqualTo(0));
         }
 
         await using var restarted = await ServerProcess.StartAsync(dataDirectory);
-        var stored = await restarted.Http.GetFromJsonAsync<JsonElement>($"/runs/{runId}");
+        var stored = await restarted.GetRunAsync(runId);
         Assert.That(stored.GetProperty("status").GetString(), Is.EqualTo("failed"));
         Assert.That(stored.GetProperty("exitCode").GetInt32(), Is.EqualTo(3));
         Assert.That(Sha256(await restarted.Http.GetStringAsync($"/runs/{runId}/log")), Is.EqualTo(expectedSha), "every byte after the restart");
-        var after = await WatchAsync(restarted.Url, runId);
+        var after = await restarted.WatchAsync(runId, transports: "websocket");
         Assert.That(after.GetProperty("ok").GetBoolean(), Is.True, after.GetRawText());
         Assert.That(after.GetProperty("gaps").GetArrayLength(), Is.EqualTo(0));
         Assert.That(after.GetProperty("lastSeq").GetInt64(), Is.EqualTo(before.GetProperty("lastSeq").GetInt64()), "same seqs");
@@ -152,55 +151,17 @@ public sealed class FullDiskTests
         }
     }
 
-    private static Task<JsonElement> WatchAsync(string url, string runId) =>
-        NodeDriver.RunAsync("runs-client.mjs", ["--url", url, "--token", RunsServerHost.Token, "--run-id", runId, "--transports", "websocket", "--timeout", "150000"], TimeSpan.FromSeconds(180));
-
-    private static async Task<string> WaitForLogAsync(ServerProcess server, string runId)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (true)
-        {
-            var log = await server.Http.GetStringAsync($"/runs/{runId}/log");
-            if (log.StartsWith("pid ") && log.Contains('\n'))
+    private static Task<JsonElement> WaitForHealthAsync(ServerProcess server, string status) =>
+        Eventually.ValueAsync(
+            async () =>
             {
-                return log;
-            }
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the run never printed its pid");
-            await Task.Delay(25);
-        }
-    }
-
-    private static async Task<JsonElement> WaitForHealthAsync(ServerProcess server, string status)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (true)
-        {
-            var response = await server.Http.GetAsync("/healthz");
-            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), "degraded or not, /healthz answers 200");
-            var health = await response.Content.ReadFromJsonAsync<JsonElement>();
-            if (health.GetProperty("status").GetString() == status)
-            {
-                return health;
-            }
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"/healthz never said {status}: {health.GetRawText()}");
-            await Task.Delay(25);
-        }
-    }
-
-    private static async Task<JsonElement> WaitForRunAsync(ServerProcess server, string runId, Func<JsonElement, bool> predicate)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (true)
-        {
-            var run = await server.Http.GetFromJsonAsync<JsonElement>($"/runs/{runId}");
-            if (predicate(run))
-            {
-                return run;
-            }
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "timed out waiting for " + run.GetRawText());
-            await Task.Delay(25);
-        }
-    }
+                var response = await server.Http.GetAsync("/healthz");
+                Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), "degraded or not, /healthz answers 200");
+                return await response.Content.ReadFromJsonAsync<JsonElement>();
+            },
+            health => health.GetProperty("status").GetString() == status,
+            health => $"/healthz never said {status}: {health.GetRawText()}",
+            Timeout);
 
     /// <summary>
     /// Waits until the run is paused: a process of its group blocked writing to its full pipe,
@@ -209,19 +170,21 @@ public sealed class FullDiskTests
     /// </summary>
     private static async Task<long> WaitUntilPausedAsync(ServerProcess server, string runId, int pgid)
     {
-        var deadline = DateTime.UtcNow + Timeout;
         long last = -1;
         var steady = 0;
-        while (steady < 20)
-        {
-            var run = await server.Http.GetFromJsonAsync<JsonElement>($"/runs/{runId}");
-            Assert.That(run.GetProperty("status").GetString(), Is.EqualTo("running"), "the run went on while the disk was full: " + run.GetRawText());
-            long bytes = (await server.Http.GetByteArrayAsync($"/runs/{runId}/log")).Length;
-            steady = bytes == last && GroupBlockedOnPipe(pgid) ? steady + 1 : 0;
-            last = bytes;
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the run never paused");
-            await Task.Delay(50);
-        }
+        await Eventually.ValueAsync(
+            async () =>
+            {
+                var run = await server.GetRunAsync(runId);
+                Assert.That(run.GetProperty("status").GetString(), Is.EqualTo("running"), "the run went on while the disk was full: " + run.GetRawText());
+                long bytes = (await server.Http.GetByteArrayAsync($"/runs/{runId}/log")).Length;
+                steady = bytes == last && GroupBlockedOnPipe(pgid) ? steady + 1 : 0;
+                last = bytes;
+                return steady;
+            },
+            samples => samples >= 20,
+            _ => "the run never paused",
+            Timeout);
         return last;
     }
 

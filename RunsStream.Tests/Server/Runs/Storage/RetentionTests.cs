@@ -16,15 +16,12 @@ public sealed class RetentionTests
         await server.WaitForTerminalAsync(expired);
         var running = await server.StartRunAsync("sleep 600");
 
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        HttpResponseMessage response;
-        while ((response = await server.Http.GetAsync($"/runs/{expired}")).StatusCode != HttpStatusCode.Gone)
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the run was never deleted");
-            await Task.Delay(50);
-        }
-        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
-        Assert.That(error.GetProperty("code").GetString(), Is.EqualTo("gone"));
+        var response = await Eventually.ValueAsync(
+            () => server.Http.GetAsync($"/runs/{expired}"),
+            r => r.StatusCode == HttpStatusCode.Gone,
+            r => $"the run was never deleted: {(int)r.StatusCode}",
+            TimeSpan.FromSeconds(60));
+        await RestErrors.ErrorOf(response, 410, "gone");
         Assert.That((await server.Http.GetAsync($"/runs/{expired}/log")).StatusCode, Is.EqualTo(HttpStatusCode.Gone));
         Assert.That((await server.Http.PostAsync($"/runs/{expired}/cancel", null)).StatusCode, Is.EqualTo(HttpStatusCode.Gone));
         var list = JsonDocument.Parse(await server.Http.GetStringAsync("/runs")).RootElement;

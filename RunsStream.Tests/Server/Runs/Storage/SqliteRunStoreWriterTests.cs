@@ -54,16 +54,6 @@ public sealed class SqliteRunStoreWriterTests
     private void Append(Listener owner, long seq) =>
         _store.Enqueue(new AppendEventWrite(new RunEvent("r1", seq, RunEventType.Stdout, $"line {seq}\n", _time.GetUtcNow()), (seq - 1) * 7, (seq - 1) * 7, owner));
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!condition())
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "timed out waiting until " + what);
-            await Task.Delay(10);
-        }
-    }
-
     [Test]
     public async Task A_failed_commit_is_retried_on_the_stores_clock_and_acknowledged_only_once_it_succeeds()
     {

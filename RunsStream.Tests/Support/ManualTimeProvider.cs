@@ -1,6 +1,6 @@
-namespace RunsStream.Tests.Server.Runs.Execution;
+namespace RunsStream.Tests.Support;
 
-/// <summary>A TimeProvider whose timers fire only when the test says so.</summary>
+/// <summary>A TimeProvider whose clock moves and whose timers fire only when the test says so.</summary>
 internal sealed class ManualTimeProvider : TimeProvider
 {
     private readonly List<ManualTimer> _timers = [];
