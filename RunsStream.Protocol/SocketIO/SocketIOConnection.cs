@@ -135,7 +135,7 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
         }
         catch (ConnectionRefusedException refused)
         {
-            Session.Send(SocketIOEncodedPacket.ConnectError(ns.Name, refused.Message, refused.Data).FrameSpan);
+            Session.Send(SocketIOEncodedPacket.ConnectError(ns.Name, refused.Message, refused.ErrorData).FrameSpan);
             return;
         }
         catch (Exception ex)
