@@ -4,7 +4,7 @@ namespace RunsStream.Protocol.EngineIO;
 /// The reference server's error table (engine.io Server.errors): each refused request is
 /// answered with HTTP 400 (403 for <see cref="Forbidden"/>) and <c>{"code": n, "message": ...}</c>.
 /// </summary>
-public enum EngineErrorCode
+internal enum EngineErrorCode
 {
     UnknownTransport = 0,
     UnknownSid = 1,
@@ -14,7 +14,7 @@ public enum EngineErrorCode
     UnsupportedProtocolVersion = 5,
 }
 
-public static class EngineErrors
+internal static class EngineErrors
 {
     public static string Message(EngineErrorCode code) => code switch
     {

@@ -54,6 +54,15 @@ public sealed partial class EngineSession
     public Task WaitForDrainAsync(CancellationToken cancellationToken = default) =>
         Queue.WaitForDrainAsync().WaitAsync(cancellationToken);
 
+    /// <summary>
+    /// Completes when every frame sent so far is written to the connection by the WebSocket
+    /// writer (or the session closed). Over long-polling it waits for the upgrade or the close.
+    /// </summary>
+    internal Task WaitForWrittenAsync() => Queue.WaitForWrittenAsync();
+
+    /// <summary>The session's clock: heartbeat, close and transport timeouts.</summary>
+    internal TimeProvider Time => _time;
+
     internal PollingTransport? Polling { get; private set; }
 
     internal WebSocketTransport? WebSocket { get; private set; }
@@ -83,22 +92,14 @@ public sealed partial class EngineSession
     }
 
     /// <summary>Queues a frame for the client. False when the session is closed or the client is too slow.</summary>
-    public bool Send(EngineFrame frame)
-    {
-        if (_state != SessionState.Open)
-        {
-            return false;
-        }
-        if (Queue.TryEnqueue(frame))
-        {
-            return true;
-        }
-        OnSlowConsumer();
-        return false;
-    }
+    public bool Send(EngineFrame frame) => Send(new ReadOnlySpan<EngineFrame>(in frame));
 
-    /// <summary>Queues several frames atomically (a Socket.IO packet and its binary attachments).</summary>
-    public bool Send(IReadOnlyList<EngineFrame> frames)
+    /// <summary>
+    /// Sends several frames atomically and in order (a Socket.IO packet and its binary
+    /// attachments): straight to the socket while the WebSocket writer is idle, else queued.
+    /// False when the session is closed or the client is too slow.
+    /// </summary>
+    internal bool Send(ReadOnlySpan<EngineFrame> frames)
     {
         if (_state != SessionState.Open)
         {

@@ -5,16 +5,19 @@ namespace RunsStream.Protocol.EngineIO;
 /// <summary>
 /// A session's outbound frames, bounded by bytes. Many producers enqueue; exactly one
 /// consumer (the active transport's writer) drains. Exceeding the bound does not block the
-/// producer: <see cref="TryEnqueue"/> returns false and the session closes the connection, so a
-/// slow client costs neither memory nor the other clients' throughput.
+/// producer: <see cref="TryEnqueue(ReadOnlySpan{EngineFrame})"/> returns false and the session
+/// closes the connection, so a slow client costs neither memory nor the other clients'
+/// throughput. An empty queue always takes a packet, however large.
 /// </summary>
 /// <remarks>
-/// Sending now: while a WebSocket whose output can send without waiting is active and its
-/// writer is idle with nothing queued, a producer sends its frame itself, under this queue's
-/// lock, and the frame is never queued. What the socket does not take at once (a partial
-/// send) is kept as <c>_partial</c>, which the writer sends before anything else. The writer
-/// brackets its own sends with <see cref="BeginWrite"/> and <see cref="EndWrite"/>, during
-/// which producers queue, so bytes from the two never interleave.
+/// One send path: every packet, an Engine.IO frame or a Socket.IO packet with its attachments,
+/// goes through <see cref="TryEnqueue(ReadOnlySpan{EngineFrame})"/>. While a WebSocket whose
+/// output can send without waiting is active and its writer is idle with nothing queued, the
+/// producer sends the frames itself, under this queue's lock, and they are never queued. What
+/// the socket does not take at once (a partial send) is kept as <c>_partial</c>, which the
+/// writer sends before anything else, and the packet's remaining frames queue behind it. The
+/// writer brackets its own sends with <see cref="BeginWrite"/> and <see cref="EndWrite"/>,
+/// during which producers queue, so bytes from the two never interleave.
 /// </remarks>
 internal sealed class OutboundQueue(long maxBytes)
 {
@@ -22,12 +25,18 @@ internal sealed class OutboundQueue(long maxBytes)
     private readonly Queue<EngineFrame> _frames = new();
     private TaskCompletionSource? _waiter;
     private TaskCompletionSource? _drainWaiter;
+    private TaskCompletionSource? _writeWaiter;
     private WebSocketOutput? _direct;
     private Action? _waker;
     private ReadOnlyMemory<byte> _partial;
     private bool _writing;
     private long _bytes;
     private bool _completed;
+    // Units of work handed to the writer (a queued frame, a partial rest) and how many of them
+    // it has taken and written: WaitForWrittenAsync compares them.
+    private long _accepted;
+    private long _taken;
+    private long _written;
 
     public long BufferedBytes => Volatile.Read(ref _bytes);
 
@@ -76,111 +85,99 @@ internal sealed class OutboundQueue(long maxBytes)
         {
             _writing = true;
             var partial = _partial;
-            _partial = default;
-            _bytes -= partial.Length;
+            if (!partial.IsEmpty)
+            {
+                _partial = default;
+                _bytes -= partial.Length;
+                _taken++;
+            }
             return partial;
         }
     }
 
+    /// <summary>The writer's sends since <see cref="BeginWrite"/> are complete: what it took is written.</summary>
     public void EndWrite()
     {
+        TaskCompletionSource? written;
         lock (_lock)
         {
             _writing = false;
+            _written = _taken;
+            written = _writeWaiter;
+            _writeWaiter = null;
         }
+        written?.TrySetResult();
     }
 
-    public bool TryEnqueue(EngineFrame frame)
+    /// <summary>Queues (or sends now) one frame. False when the client is too slow.</summary>
+    public bool TryEnqueue(EngineFrame frame) => TryEnqueue(new ReadOnlySpan<EngineFrame>(in frame));
+
+    /// <summary>
+    /// Queues (or sends now) a packet's frames, in order and atomically: the whole packet is
+    /// taken, or none of it. False when the client is too slow (the queue holds more than the
+    /// bound with this packet); true, dropping the packet, when the queue is completed.
+    /// </summary>
+    public bool TryEnqueue(ReadOnlySpan<EngineFrame> frames)
     {
-        TaskCompletionSource? wake;
-        Action? waker;
+        Wake wake;
         lock (_lock)
         {
             if (_completed)
             {
                 return true; // the session is closing: drop silently
             }
-            if (TrySendNowLocked(frame.WebSocketFrame, out var partial))
+            var sent = 0;
+            var partial = false;
+            while (sent < frames.Length && !partial && TrySendNowLocked(frames[sent].WebSocketFrame, out partial))
             {
-                if (!partial)
-                {
-                    return true;
-                }
+                sent++;
             }
-            else
-            {
-                if (_bytes + frame.Size > maxBytes && (_frames.Count > 0 || !_partial.IsEmpty))
-                {
-                    return false;
-                }
-                _frames.Enqueue(frame);
-                _bytes += frame.Size;
-            }
-            wake = _waiter;
-            _waiter = null;
-            waker = _waker;
-        }
-        wake?.TrySetResult();
-        waker?.Invoke();
-        return true;
-    }
-
-    public bool TryEnqueue(IReadOnlyList<EngineFrame> frames)
-    {
-        TaskCompletionSource? wake;
-        Action? waker;
-        lock (_lock)
-        {
-            if (_completed)
+            if (sent == frames.Length && !partial)
             {
                 return true;
             }
+            var rest = frames[sent..];
             long size = 0;
-            foreach (var frame in frames)
+            foreach (var frame in rest)
             {
                 size += frame.Size;
             }
-            if (_bytes + size > maxBytes && (_frames.Count > 0 || !_partial.IsEmpty))
+            // Once part of the packet is out, the rest must follow whatever the bound says.
+            if (sent == 0 && _bytes + size > maxBytes && (_frames.Count > 0 || !_partial.IsEmpty))
             {
                 return false;
             }
-            foreach (var frame in frames)
+            foreach (var frame in rest)
             {
                 _frames.Enqueue(frame);
             }
             _bytes += size;
-            wake = _waiter;
-            _waiter = null;
-            waker = _waker;
+            _accepted += rest.Length;
+            wake = TakeWakeLocked();
         }
-        wake?.TrySetResult();
-        waker?.Invoke();
+        wake.Run();
         return true;
     }
 
     /// <summary>
     /// Sends a WebSocket frame that is not an Engine.IO packet (a pong answering a ping) on
-    /// this thread, as <see cref="TryEnqueue(EngineFrame)"/> would. False when nothing was sent:
-    /// the writer must send it.
+    /// this thread, as <see cref="TryEnqueue(ReadOnlySpan{EngineFrame})"/> would. False when
+    /// nothing was sent: the writer must send it.
     /// </summary>
     public bool TrySendNow(ReadOnlyMemory<byte> frame)
     {
-        TaskCompletionSource? wake = null;
-        Action? waker = null;
+        var wake = default(Wake);
         bool handled;
         lock (_lock)
         {
             var partial = false;
             handled = !_completed && TrySendNowLocked(frame, out partial);
-            if (handled && partial)
+            if (partial)
             {
-                wake = _waiter;
-                _waiter = null;
-                waker = _waker;
+                wake = TakeWakeLocked();
             }
         }
-        wake?.TrySetResult();
-        waker?.Invoke();
+        wake.Run();
         return handled;
     }
 
@@ -211,6 +208,7 @@ internal sealed class OutboundQueue(long maxBytes)
         {
             _partial = frame[sent..];
             _bytes += _partial.Length;
+            _accepted++;
             partial = true;
         }
         return true;
@@ -231,6 +229,7 @@ internal sealed class OutboundQueue(long maxBytes)
                 count++;
             }
             _bytes -= taken;
+            _taken += count;
             if (count > 0 && _drainWaiter is { } drained)
             {
                 _drainWaiter = null;
@@ -254,6 +253,34 @@ internal sealed class OutboundQueue(long maxBytes)
         }
     }
 
+    /// <summary>
+    /// Completes when everything accepted before the call is written to the connection (sent
+    /// by its producer, or by the writer, whose <see cref="EndWrite"/> marks it written), or the
+    /// queue is completed. Only a writer that brackets its sends (the WebSocket's) advances it.
+    /// </summary>
+    public async Task WaitForWrittenAsync()
+    {
+        long target;
+        lock (_lock)
+        {
+            target = _accepted;
+        }
+        while (true)
+        {
+            Task next;
+            lock (_lock)
+            {
+                if (_completed || _written >= target)
+                {
+                    return;
+                }
+                _writeWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                next = _writeWaiter.Task;
+            }
+            await next;
+        }
+    }
+
     /// <summary>Completes when a frame is queued or the queue is completed.</summary>
     public Task WaitAsync()
     {
@@ -271,30 +298,50 @@ internal sealed class OutboundQueue(long maxBytes)
     /// <summary>Wakes any waiter so it can observe a state change (upgrade, close).</summary>
     public void Signal()
     {
-        TaskCompletionSource? wake;
-        Action? waker;
+        Wake wake;
         lock (_lock)
         {
-            wake = _waiter;
-            _waiter = null;
-            waker = _waker;
+            wake = TakeWakeLocked();
         }
-        wake?.TrySetResult();
-        waker?.Invoke();
+        wake.Run();
     }
 
     /// <summary>Stops accepting frames; queued frames can still be drained.</summary>
     public void Complete()
     {
         TaskCompletionSource? drained;
+        TaskCompletionSource? written;
+        Wake wake;
         lock (_lock)
         {
             _completed = true;
             _direct = null;
             drained = _drainWaiter;
             _drainWaiter = null;
+            written = _writeWaiter;
+            _writeWaiter = null;
+            wake = TakeWakeLocked();
         }
         drained?.TrySetResult();
-        Signal();
+        written?.TrySetResult();
+        wake.Run();
+    }
+
+    /// <summary>Takes, under the lock, whom to tell that the writer has work; run outside it.</summary>
+    private Wake TakeWakeLocked()
+    {
+        var wake = new Wake(_waiter, _waker);
+        _waiter = null;
+        return wake;
+    }
+
+    /// <summary>The writer's two wake-ups: the polling waiter and the WebSocket writer's own signal.</summary>
+    private readonly struct Wake(TaskCompletionSource? waiter, Action? waker)
+    {
+        public void Run()
+        {
+            waiter?.TrySetResult();
+            waker?.Invoke();
+        }
     }
 }

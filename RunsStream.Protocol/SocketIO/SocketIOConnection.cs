@@ -123,7 +123,7 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
     {
         if (!_server.TryGetNamespace(packet.Namespace, out var ns))
         {
-            Session.Send(SocketIOEncodedPacket.ConnectError(packet.Namespace, "Invalid namespace").Frames);
+            Session.Send(SocketIOEncodedPacket.ConnectError(packet.Namespace, "Invalid namespace").FrameSpan);
             return;
         }
 
@@ -135,13 +135,13 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
         }
         catch (ConnectionRefusedException refused)
         {
-            Session.Send(SocketIOEncodedPacket.ConnectError(ns.Name, refused.Message, refused.Data).Frames);
+            Session.Send(SocketIOEncodedPacket.ConnectError(ns.Name, refused.Message, refused.ErrorData).FrameSpan);
             return;
         }
         catch (Exception ex)
         {
             Log.MiddlewareFailed(_server.Logger, ns.Name, ex);
-            Session.Send(SocketIOEncodedPacket.ConnectError(ns.Name, "Internal server error").Frames);
+            Session.Send(SocketIOEncodedPacket.ConnectError(ns.Name, "Internal server error").FrameSpan);
             return;
         }
 
@@ -158,14 +158,15 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
         replaced?.OnClose("client namespace reconnect");
         Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
         ns.Add(socket);
-        Session.Send(SocketIOEncodedPacket.Connect(ns.Name, socket.Id).Frames);
+        Session.Send(SocketIOEncodedPacket.Connect(ns.Name, socket.Id).FrameSpan);
         if (Session.TransportName == EngineIO.TransportNames.WebSocket)
         {
-            // Let the CONNECT answer leave in a write of its own before the handlers emit, as
-            // the reference server's separate socket writes do: clients that attach their next
-            // listener after the CONNECT (the official compliance suite) do not miss the event.
-            await Session.WaitForDrainAsync();
-            await Task.Delay(ConnectSettleTime);
+            // The reference server's order: its WebSocket transport is not writable until the
+            // write carrying the CONNECT answer has completed, so what the connection handlers
+            // emit leaves in a later write. Here the handlers run once that write is done, and
+            // clients that attach their next listener after the CONNECT (the official
+            // compliance suite) do not find the handlers' events in the same read.
+            await Session.WaitForWrittenAsync();
         }
         try
         {
@@ -217,13 +218,6 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
             socket.OnClose(reason);
         }
     }
-
-    /// <summary>
-    /// Over WebSocket, the pause between the CONNECT answer and the connection handlers, so the
-    /// answer reaches the socket in a TCP write of its own (Kestrel coalesces back-to-back
-    /// writes; the reference server's writes are separate syscalls).
-    /// </summary>
-    private static readonly TimeSpan ConnectSettleTime = TimeSpan.FromMilliseconds(1);
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
 

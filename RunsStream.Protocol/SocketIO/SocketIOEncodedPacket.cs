@@ -11,12 +11,18 @@ namespace RunsStream.Protocol.SocketIO;
 /// </summary>
 public sealed class SocketIOEncodedPacket
 {
-    private SocketIOEncodedPacket(IReadOnlyList<EngineFrame> frames)
+    private readonly EngineFrame[] _frames;
+
+    private SocketIOEncodedPacket(EngineFrame[] frames)
     {
-        Frames = frames;
+        _frames = frames;
     }
 
-    public IReadOnlyList<EngineFrame> Frames { get; }
+    /// <summary>The text packet, then one binary frame per attachment.</summary>
+    public IReadOnlyList<EngineFrame> Frames => _frames;
+
+    /// <summary>The frames as the session's send path takes them.</summary>
+    internal ReadOnlySpan<EngineFrame> FrameSpan => _frames;
 
     /// <summary>An EVENT: <c>["name", ...args]</c>; byte arrays become attachments.</summary>
     public static SocketIOEncodedPacket Event(string ns, string eventName, ReadOnlySpan<object?> args, long? ackId = null, JsonSerializerOptions? options = null)

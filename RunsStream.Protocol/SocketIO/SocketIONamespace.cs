@@ -23,7 +23,7 @@ public sealed class SocketIONamespace
 
     public string Name { get; }
 
-    public RoomAdapter Adapter { get; }
+    internal RoomAdapter Adapter { get; }
 
     public IReadOnlyCollection<SocketIOSocket> Sockets => (IReadOnlyCollection<SocketIOSocket>)_sockets.Values;
 

@@ -83,7 +83,7 @@ public sealed partial class SocketIOSocket
         Send(SocketIOEncodedPacket.Event(Namespace.Name, eventName, args));
 
     /// <summary>Queues an encoded packet; false when disconnected or the client is too slow.</summary>
-    public bool Send(SocketIOEncodedPacket packet) => Connected && _connection.Session.Send(packet.Frames);
+    public bool Send(SocketIOEncodedPacket packet) => Connected && _connection.Session.Send(packet.FrameSpan);
 
     /// <summary>
     /// Leaves the namespace: the client gets DISCONNECT ("io server disconnect"). With
@@ -95,7 +95,7 @@ public sealed partial class SocketIOSocket
         {
             return;
         }
-        _connection.Session.Send(SocketIOEncodedPacket.Disconnect(Namespace.Name).Frames);
+        _connection.Session.Send(SocketIOEncodedPacket.Disconnect(Namespace.Name).FrameSpan);
         OnClose("server namespace disconnect");
         if (closeConnection)
         {

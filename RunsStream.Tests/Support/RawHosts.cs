@@ -96,15 +96,20 @@ public sealed class RawHost : IAsyncDisposable
     /// Engine.IO echo at /engine.io/, with a 60 s heartbeat unless <paramref name="configure"/> says otherwise.
     /// With <paramref name="webSocketsBeforeHttp"/>, WebSocket connections are taken at the
     /// connection level (<c>UseSocketIOWebSockets</c>, as the runs server does); otherwise they
-    /// are upgraded HTTP requests.
+    /// are upgraded HTTP requests. With <paramref name="time"/> (a manual clock), both servers'
+    /// heartbeats and timeouts run on it.
     /// </summary>
-    public static async Task<RawHost> StartRelaxedAsync(Action<SocketIOOptions>? configure = null, Action<SocketIOServer>? configureIO = null, bool webSocketsBeforeHttp = false)
+    public static async Task<RawHost> StartRelaxedAsync(Action<SocketIOOptions>? configure = null, Action<SocketIOServer>? configureIO = null, bool webSocketsBeforeHttp = false, TimeProvider? time = null)
     {
         var tap = new RawRequestTap();
-        var echo = new EngineServer(RelaxedEngineOptions(), session => new EchoHandler(session));
+        var echo = new EngineServer(RelaxedEngineOptions(), session => new EchoHandler(session), time: time);
         var server = await TestServer.StartAsync(
             builder =>
             {
+                if (time is not null)
+                {
+                    builder.Services.AddSingleton(time);
+                }
                 builder.Services.AddSocketIO(options =>
                 {
                     options.ConnectTimeout = TimeSpan.FromSeconds(30);

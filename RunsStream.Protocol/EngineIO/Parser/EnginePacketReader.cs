@@ -8,7 +8,7 @@ namespace RunsStream.Protocol.EngineIO.Parser;
 /// Decodes Engine.IO v4 packets. Pure: bytes in, packets out; malformed input throws
 /// <see cref="EngineProtocolException"/>.
 /// </summary>
-public static class EnginePacketReader
+internal static class EnginePacketReader
 {
     /// <summary>
     /// Decodes one text packet as carried by a WebSocket text frame: the type digit, then data.

@@ -6,7 +6,7 @@ namespace RunsStream.Protocol.EngineIO.Parser;
 /// <summary>
 /// Encodes Engine.IO v4 packets into an <see cref="IBufferWriter{T}"/>. Pure.
 /// </summary>
-public static class EnginePacketWriter
+internal static class EnginePacketWriter
 {
     /// <summary>Writes a text packet: its type digit, then its UTF-8 data.</summary>
     public static void WriteText(IBufferWriter<byte> writer, EnginePacketType type, ReadOnlySpan<byte> utf8Data)

@@ -1,4 +1,4 @@
 namespace RunsStream.Protocol.EngineIO.Parser;
 
 /// <summary>Malformed Engine.IO input. The session that sent it is closed.</summary>
-public sealed class EngineProtocolException(string message) : Exception(message);
+internal sealed class EngineProtocolException(string message) : Exception(message);

@@ -6,7 +6,7 @@ namespace RunsStream.Protocol.EngineIO.Parser;
 /// The handshake carried by the OPEN packet (engine.io-protocol v4, "Handshake"), with the
 /// field names and order the reference server sends.
 /// </summary>
-public sealed record OpenPacketData(string Sid, IReadOnlyList<string> Upgrades, int PingInterval, int PingTimeout, int MaxPayload)
+internal sealed record OpenPacketData(string Sid, IReadOnlyList<string> Upgrades, int PingInterval, int PingTimeout, int MaxPayload)
 {
     public byte[] ToUtf8Json()
     {

@@ -15,8 +15,8 @@ internal sealed class PollingTransport(EngineSession session)
     // The request currently holding each direction. It lets go as soon as its answer is
     // decided, before the body is written: a fast client may send its next request the moment
     // it has the answer, and that request is not an overlap.
-    private HttpContext? _get;
-    private HttpContext? _post;
+    private readonly RequestSlot _get = new("overlapping poll from client");
+    private readonly RequestSlot _post = new("overlapping data request from client");
     private volatile bool _releaseRequested;
 
     /// <summary>Answers a held GET with NOOP so the client can finish the upgrade.</summary>
@@ -29,21 +29,29 @@ internal sealed class PollingTransport(EngineSession session)
     /// <summary>The upgrade did not happen: polls are held again.</summary>
     public void CancelRelease() => _releaseRequested = false;
 
-    public async Task HandleGetAsync(HttpContext context)
+    public Task HandleGetAsync(HttpContext context) => OneAtATimeAsync(_get, context, PollAsync);
+
+    public Task HandlePostAsync(HttpContext context) => OneAtATimeAsync(_post, context, ReceiveAsync);
+
+    /// <summary>
+    /// Serves <paramref name="context"/> while it holds <paramref name="slot"/>; a request that
+    /// finds the slot held is an overlap: refused, and the session ends (as the reference).
+    /// </summary>
+    private async Task OneAtATimeAsync(RequestSlot slot, HttpContext context, Func<HttpContext, Task> serve)
     {
-        if (Interlocked.CompareExchange(ref _get, context, null) is not null)
+        if (!slot.TryTake(context))
         {
             await EngineResponses.WriteErrorAsync(context, EngineErrorCode.BadRequest);
-            session.Abort("overlapping poll from client");
+            session.Abort(slot.OverlapReason);
             return;
         }
         try
         {
-            await PollAsync(context);
+            await serve(context);
         }
         finally
         {
-            Interlocked.CompareExchange(ref _get, null, context);
+            slot.Release(context);
         }
     }
 
@@ -93,7 +101,7 @@ internal sealed class PollingTransport(EngineSession session)
 
     private async Task WritePayloadAsync(HttpContext context, List<EngineFrame> frames)
     {
-        Interlocked.CompareExchange(ref _get, null, context);
+        _get.Release(context);
         var body = new ArrayBufferWriter<byte>(EstimateSize(frames));
         for (var i = 0; i < frames.Count; i++)
         {
@@ -120,24 +128,6 @@ internal sealed class PollingTransport(EngineSession session)
             size += frame.IsBinary ? 2 + (frame.Packet.Length + 2) / 3 * 4 : 1 + frame.Packet.Length;
         }
         return size;
-    }
-
-    public async Task HandlePostAsync(HttpContext context)
-    {
-        if (Interlocked.CompareExchange(ref _post, context, null) is not null)
-        {
-            await EngineResponses.WriteErrorAsync(context, EngineErrorCode.BadRequest);
-            session.Abort("overlapping data request from client");
-            return;
-        }
-        try
-        {
-            await ReceiveAsync(context);
-        }
-        finally
-        {
-            Interlocked.CompareExchange(ref _post, null, context);
-        }
     }
 
     private async Task ReceiveAsync(HttpContext context)
@@ -217,7 +207,7 @@ internal sealed class PollingTransport(EngineSession session)
         {
             session.OnPacket(this, packet);
         }
-        Interlocked.CompareExchange(ref _post, null, context);
+        _post.Release(context);
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "text/html";
         context.Response.ContentLength = 2;
@@ -235,5 +225,19 @@ internal sealed class PollingTransport(EngineSession session)
         context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
         context.Response.Headers.Connection = "close";
         await context.Response.CompleteAsync();
+    }
+
+    /// <summary>The request currently holding one direction of the transport, if any.</summary>
+    private sealed class RequestSlot(string overlapReason)
+    {
+        private HttpContext? _holder;
+
+        /// <summary>Why the session ends when a second request finds the slot held.</summary>
+        public string OverlapReason => overlapReason;
+
+        public bool TryTake(HttpContext context) => Interlocked.CompareExchange(ref _holder, context, null) is null;
+
+        /// <summary>Lets go, if <paramref name="context"/> still holds the slot (it may have let go early).</summary>
+        public void Release(HttpContext context) => Interlocked.CompareExchange(ref _holder, null, context);
     }
 }

@@ -88,7 +88,7 @@ internal sealed class WebSocketTransport
         SendControl(WebSocketFrameWriter.CreateCloseFrame(code, reason));
         // A client that does not read would keep the writer blocked and the connection open:
         // if the close has not completed in time, abort the connection.
-        _ = Task.Delay(CloseHandshakeTimeout * 2).ContinueWith(_ =>
+        _ = Task.Delay(CloseHandshakeTimeout * 2, _session.Time).ContinueWith(_ =>
         {
             if (Volatile.Read(ref _finished) == 0)
             {
@@ -277,7 +277,7 @@ internal sealed class WebSocketTransport
             if (Interlocked.Exchange(ref _closed, 1) == 0)
             {
                 // Give the peer a moment to answer the close frame, then stop reading.
-                _ = Task.Delay(CloseHandshakeTimeout).ContinueWith(_ => _reader.CancelPendingRead(), TaskScheduler.Default);
+                _ = Task.Delay(CloseHandshakeTimeout, _session.Time).ContinueWith(_ => _reader.CancelPendingRead(), TaskScheduler.Default);
             }
         }
     }

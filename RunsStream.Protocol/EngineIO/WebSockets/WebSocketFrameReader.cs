@@ -7,7 +7,7 @@ namespace RunsStream.Protocol.EngineIO.WebSockets;
 /// Decodes client-to-server WebSocket frames (RFC 6455 section 5.2). Pure: returns false when
 /// more bytes are needed, throws <see cref="WebSocketProtocolException"/> on malformed frames.
 /// </summary>
-public static class WebSocketFrameReader
+internal static class WebSocketFrameReader
 {
     private const int MaxHeaderLength = 14; // 2 + 8 (length) + 4 (mask)
     private const int MaxControlPayload = 125;

@@ -6,7 +6,7 @@ namespace RunsStream.Protocol.EngineIO.WebSockets;
 /// Encodes server-to-client frames (RFC 6455 section 5.2): never masked, always final, so the
 /// same bytes can be sent to every client.
 /// </summary>
-public static class WebSocketFrameWriter
+internal static class WebSocketFrameWriter
 {
     public const int MaxHeaderLength = 10;
 

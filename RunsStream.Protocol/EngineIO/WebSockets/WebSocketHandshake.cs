@@ -4,7 +4,7 @@ using System.Text;
 namespace RunsStream.Protocol.EngineIO.WebSockets;
 
 /// <summary>The opening handshake of RFC 6455 section 4.2: validation and the accept key.</summary>
-public static class WebSocketHandshake
+internal static class WebSocketHandshake
 {
     private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 

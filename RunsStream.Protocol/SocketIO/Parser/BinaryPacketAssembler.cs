@@ -7,7 +7,7 @@ namespace RunsStream.Protocol.SocketIO.Parser;
 /// reader (<see cref="SocketIOPacketReader.DefaultMaxAttachments"/>), the bytes by
 /// <see cref="MaxBytes"/>; going past either is a protocol error, after which nothing is held.
 /// </summary>
-public sealed class BinaryPacketAssembler(long maxBytes)
+internal sealed class BinaryPacketAssembler(long maxBytes)
 {
     private SocketIOPacket? _packet;
     private List<byte[]>? _parts;

@@ -6,7 +6,7 @@ namespace RunsStream.Protocol.SocketIO.Parser;
 /// The stand-in for a binary attachment inside a JSON payload:
 /// <c>{"_placeholder":true,"num":n}</c> (socket.io-protocol v5, "Binary attachments").
 /// </summary>
-public static class BinaryPlaceholder
+internal static class BinaryPlaceholder
 {
     public static void Write(Utf8JsonWriter writer, int num)
     {

@@ -6,7 +6,7 @@ namespace RunsStream.Protocol.SocketIO.Parser;
 /// One decoded Socket.IO packet. <see cref="Data"/> is the JSON payload (undefined when absent);
 /// for binary packets <see cref="Attachments"/> counts the binary messages that follow.
 /// </summary>
-public sealed record SocketIOPacket(SocketIOPacketType Type, string Namespace, long? Id, JsonElement Data, int Attachments)
+internal sealed record SocketIOPacket(SocketIOPacketType Type, string Namespace, long? Id, JsonElement Data, int Attachments)
 {
     public const string RootNamespace = "/";
 

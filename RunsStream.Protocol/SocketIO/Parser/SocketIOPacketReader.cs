@@ -11,7 +11,7 @@ namespace RunsStream.Protocol.SocketIO.Parser;
 /// (socket.io-protocol v5, "Packet encoding"). Pure; malformed input throws
 /// <see cref="SocketIOProtocolException"/>. Validation of the payload follows the reference parser.
 /// </summary>
-public static class SocketIOPacketReader
+internal static class SocketIOPacketReader
 {
     private const int MaxIdDigits = 16;
 

@@ -9,7 +9,7 @@ namespace RunsStream.Protocol.SocketIO.Parser;
 /// type digit, attachment count and '-' for binary packets, namespace and ',' unless it is the
 /// main namespace, then the ack id. The JSON payload follows. Pure.
 /// </summary>
-public static class SocketIOPacketWriter
+internal static class SocketIOPacketWriter
 {
     public static void WriteHeader(IBufferWriter<byte> writer, SocketIOPacketType type, string ns, long? id, int attachments)
     {

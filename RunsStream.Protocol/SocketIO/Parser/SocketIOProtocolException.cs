@@ -1,4 +1,4 @@
 namespace RunsStream.Protocol.SocketIO.Parser;
 
 /// <summary>A malformed Socket.IO packet; the connection that sent it is closed.</summary>
-public sealed class SocketIOProtocolException(string message) : Exception(message);
+internal sealed class SocketIOProtocolException(string message) : Exception(message);

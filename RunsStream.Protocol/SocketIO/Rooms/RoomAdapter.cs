@@ -5,7 +5,7 @@ namespace RunsStream.Protocol.SocketIO.Rooms;
 /// reference's in-memory adapter). A broadcast resolves its targets under the lock and sends
 /// the one encoded packet to each.
 /// </summary>
-public sealed class RoomAdapter
+internal sealed class RoomAdapter
 {
     private readonly object _lock = new();
     private readonly Dictionary<string, HashSet<SocketIOSocket>> _rooms = new(StringComparer.Ordinal);

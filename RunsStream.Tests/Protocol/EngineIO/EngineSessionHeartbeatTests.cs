@@ -1,56 +1,87 @@
-using System.Diagnostics;
+using Microsoft.Extensions.Time.Testing;
 using RunsStream.Tests.Support;
 
 namespace RunsStream.Tests.Protocol.EngineIO;
 
 /// <summary>
-/// The v4 heartbeat on the compliance host (pingInterval 300 ms, pingTimeout 200 ms): the server
-/// pings, a client that does not answer is dropped, one that answers stays.
+/// The v4 heartbeat on a manual clock: the server pings once pingInterval has passed (not a
+/// moment before), closes a session that does not pong within pingTimeout, and keeps one that
+/// does. The clock moves only when a test advances it, so no test waits for a real timer.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
 public sealed class EngineSessionHeartbeatTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(1);
 
+    private FakeTimeProvider _time = null!;
     private RawHost _host = null!;
 
+    private TimeSpan PingInterval => RawHost.RelaxedEngineOptions().PingInterval;
+
+    private TimeSpan PingTimeout => RawHost.RelaxedEngineOptions().PingTimeout;
+
     [OneTimeSetUp]
-    public async Task StartServer() => _host = await RawHost.StartComplianceAsync();
+    public async Task StartServer()
+    {
+        _time = new FakeTimeProvider();
+        _host = await RawHost.StartRelaxedAsync(time: _time);
+    }
 
     [OneTimeTearDown]
     public async Task StopServer() => await _host.DisposeAsync();
 
-    [Test]
-    public async Task Over_polling_the_server_pings_after_the_ping_interval()
+    /// <summary>Starts a poll and returns once the server holds it.</summary>
+    private async Task<Task<string>> HoldPollAsync(RawEngineClient client)
     {
-        var clock = Stopwatch.StartNew();
+        var held = _host.Tap.ExpectPoll(client.Sid);
+        var poll = client.GetBodyAsync();
+        await held.WaitAsync(Timeout);
+        return poll;
+    }
+
+    [Test]
+    public async Task Over_polling_the_server_pings_once_the_ping_interval_has_passed()
+    {
         using var client = await RawEngineClient.OpenAsync(_host.BaseUri, autoPong: false);
 
-        var body = await client.GetBodyAsync();
+        var poll = await HoldPollAsync(client);
+        _time.Advance(PingInterval - Tick);
+        await client.PostAsync("4not yet");
+        Assert.That(await poll.WaitAsync(Timeout), Is.EqualTo("4not yet"), "no ping a moment before the interval");
 
-        Assert.That(body, Is.EqualTo("2"));
-        Assert.That(clock.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(250)));
+        poll = await HoldPollAsync(client);
+        _time.Advance(Tick);
+        Assert.That(await poll.WaitAsync(Timeout), Is.EqualTo("2"));
     }
 
     [Test]
     public async Task Over_polling_a_session_that_does_not_pong_is_closed_after_the_ping_timeout()
     {
         using var client = await RawEngineClient.OpenAsync(_host.BaseUri, autoPong: false);
+        _time.Advance(PingInterval);
         Assert.That(await client.GetBodyAsync(), Is.EqualTo("2"));
 
-        await RawEventually.WaitUntilAsync(() => client.IsSessionGoneAsync(), "the session is refused as unknown", Timeout);
+        _time.Advance(PingTimeout - Tick);
+        await client.PostAsync("4still open");
+        Assert.That(await client.GetBodyAsync(), Is.EqualTo("4still open"), "open a moment before the timeout");
+        _time.Advance(Tick);
+
+        Assert.That(await client.IsSessionGoneAsync(), Is.True);
     }
 
     [Test]
     public async Task Over_polling_a_poll_held_when_the_ping_times_out_is_answered_with_close()
     {
         using var client = await RawEngineClient.OpenAsync(_host.BaseUri, autoPong: false);
+        _time.Advance(PingInterval);
         Assert.That(await client.GetBodyAsync(), Is.EqualTo("2"));
 
-        using var body = await client.GetAsync();
+        var poll = await HoldPollAsync(client);
+        _time.Advance(PingTimeout);
 
-        Assert.That(((int)body.StatusCode, await body.Content.ReadAsStringAsync().WaitAsync(Timeout)), Is.EqualTo((200, "1")).Or.EqualTo((400, "{\"code\":1,\"message\":\"Session ID unknown\"}")));
+        Assert.That(await poll.WaitAsync(Timeout), Is.EqualTo("1"));
         Assert.That(await client.IsSessionGoneAsync(), Is.True);
     }
 
@@ -59,9 +90,12 @@ public sealed class EngineSessionHeartbeatTests
     {
         using var client = await RawEngineClient.OpenAsync(_host.BaseUri, autoPong: true);
 
-        while (client.PingsAnswered < 5)
+        for (var ping = 1; ping <= 5; ping++)
         {
-            Assert.That(await client.PollAsync(), Is.Empty, "nothing but pings is sent");
+            _time.Advance(PingInterval);
+            Assert.That(await client.PollAsync(), Is.Empty, "nothing but the ping is sent");
+            Assert.That(client.PingsAnswered, Is.EqualTo(ping));
+            _time.Advance(PingTimeout - Tick); // the pong started a new interval: no timeout
         }
         await client.PostAsync("4alive");
 
@@ -73,22 +107,30 @@ public sealed class EngineSessionHeartbeatTests
     {
         await using var client = await RawWebSocketClient.OpenEngineAsync(_host.Server, autoPong: false);
 
+        _time.Advance(PingInterval);
         Assert.That(await client.ReceiveTextAsync(), Is.EqualTo("2"));
+        _time.Advance(PingTimeout);
         var rest = await client.WaitForCloseAsync();
 
-        Assert.That(rest.Select(m => m.Text), Is.All.EqualTo("2"), "nothing but pings before the close");
+        Assert.That(rest, Is.Empty, "nothing after the ping but the close");
         Assert.That(client.CloseStatus, Is.Not.Null, "the server closes with a close frame");
     }
 
     [Test]
     public async Task Over_websocket_a_session_that_pongs_stays_open_through_many_pings()
     {
-        await using var client = await RawWebSocketClient.OpenEngineAsync(_host.Server, autoPong: true);
+        await using var client = await RawWebSocketClient.OpenEngineAsync(_host.Server, autoPong: false);
 
-        await RawEventually.WaitUntilAsync(() => client.PingCount >= 5, "five pings were answered", Timeout);
-        await client.SendTextAsync("4alive");
+        for (var ping = 1; ping <= 5; ping++)
+        {
+            _time.Advance(PingInterval);
+            Assert.That(await client.ReceiveTextAsync(), Is.EqualTo("2"));
+            await client.SendTextAsync("3");
+            await client.SendTextAsync("4pong " + ping); // echoed once the pong before it was read
+            Assert.That(await client.ReceiveTextAsync(), Is.EqualTo("4pong " + ping));
+            _time.Advance(PingTimeout - Tick);
+        }
 
-        Assert.That(await client.ReceiveTextAsync(), Is.EqualTo("4alive"));
         Assert.That(client.Closed.IsCompleted, Is.False);
     }
 

@@ -13,36 +13,6 @@ namespace RunsStream.Tests.Protocol.EngineIO;
 [TestFixture]
 public sealed class OutboundQueueSendNowTests
 {
-    /// <summary>An output that takes at most <see cref="Accept"/> bytes per send-now (-1: broken), recording what it took.</summary>
-    private sealed class FakeOutput : WebSocketOutput
-    {
-        public int Accept { get; set; } = int.MaxValue;
-
-        public List<byte> Sent { get; } = [];
-
-        public int Calls { get; private set; }
-
-        public override bool HasPending => false;
-
-        public override bool CanSendNow => true;
-
-        public override void Add(ReadOnlyMemory<byte> frame) => throw new NotSupportedException();
-
-        public override ValueTask SendAsync() => throw new NotSupportedException();
-
-        public override int TrySendNow(ReadOnlySpan<byte> frame)
-        {
-            Calls++;
-            if (Accept < 0)
-            {
-                return -1;
-            }
-            var n = Math.Min(Accept, frame.Length);
-            Sent.AddRange(frame[..n].ToArray());
-            return n;
-        }
-    }
-
     private static EngineFrame Message(string text) => EngineFrame.Message(Encoding.UTF8.GetBytes(text));
 
     /// <summary>What the writer would send now: the partial rest first, then the queued frames.</summary>
@@ -63,7 +33,7 @@ public sealed class OutboundQueueSendNowTests
     public void An_idle_writer_lets_the_producer_send_and_nothing_is_queued()
     {
         var queue = new OutboundQueue(1024);
-        var output = new FakeOutput();
+        var output = new FakeWebSocketOutput();
         queue.EnableSendNow(output);
         var frame = Message("hello");
 
@@ -78,7 +48,7 @@ public sealed class OutboundQueueSendNowTests
     public void The_rest_of_a_partial_send_goes_first_and_later_frames_queue_behind_it()
     {
         var queue = new OutboundQueue(1024);
-        var output = new FakeOutput { Accept = 3 };
+        var output = new FakeWebSocketOutput { Accept = 3 };
         queue.EnableSendNow(output);
         var first = Message("first frame");
         var second = Message("second");
@@ -97,7 +67,7 @@ public sealed class OutboundQueueSendNowTests
     public void A_full_socket_queues_the_frame_for_the_writer()
     {
         var queue = new OutboundQueue(1024);
-        var output = new FakeOutput { Accept = 0 };
+        var output = new FakeWebSocketOutput { Accept = 0 };
         queue.EnableSendNow(output);
         var frame = Message("wait");
 
@@ -111,7 +81,7 @@ public sealed class OutboundQueueSendNowTests
     public void While_the_writer_sends_producers_queue()
     {
         var queue = new OutboundQueue(1024);
-        var output = new FakeOutput();
+        var output = new FakeWebSocketOutput();
         queue.EnableSendNow(output);
 
         queue.BeginWrite();
@@ -129,7 +99,7 @@ public sealed class OutboundQueueSendNowTests
     public void A_broken_connection_stops_sending_now_and_keeps_the_frame()
     {
         var queue = new OutboundQueue(1024);
-        var output = new FakeOutput { Accept = -1 };
+        var output = new FakeWebSocketOutput { Accept = -1 };
         queue.EnableSendNow(output);
 
         queue.TryEnqueue(Message("a"));
@@ -144,7 +114,7 @@ public sealed class OutboundQueueSendNowTests
     public void After_disable_or_complete_nothing_is_sent_now()
     {
         var queue = new OutboundQueue(1024);
-        var output = new FakeOutput();
+        var output = new FakeWebSocketOutput();
         queue.EnableSendNow(output);
         queue.DisableSendNow();
         queue.TryEnqueue(Message("queued"));
@@ -163,7 +133,7 @@ public sealed class OutboundQueueSendNowTests
     {
         var frame = Message(new string('x', 100));
         var queue = new OutboundQueue(frame.Size + 10);
-        var output = new FakeOutput { Accept = 5 };
+        var output = new FakeWebSocketOutput { Accept = 5 };
         queue.EnableSendNow(output);
 
         Assert.That(queue.TryEnqueue(frame), Is.True);

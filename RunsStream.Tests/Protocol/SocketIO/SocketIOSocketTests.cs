@@ -160,31 +160,6 @@ public sealed class SocketIOSocketTests
     }
 
     [Test]
-    public async Task A_server_emit_with_ack_times_out_when_the_client_never_acks()
-    {
-        var (client, socket) = await ConnectAsync();
-
-        var answer = socket.EmitWithAckAsync("question", TimeSpan.FromMilliseconds(300), 1);
-
-        Assert.That(await client.ReceiveTextAsync(), Does.StartWith("42"));
-        Assert.That(async () => await answer.WaitAsync(Timeout), Throws.InstanceOf<TimeoutException>());
-    }
-
-    [Test]
-    public async Task A_late_ack_after_the_timeout_is_ignored_and_the_connection_stays_open()
-    {
-        var (client, socket) = await ConnectAsync();
-        var answer = socket.EmitWithAckAsync("question", TimeSpan.FromMilliseconds(100));
-        var question = await client.ReceiveTextAsync();
-        Assert.That(async () => await answer.WaitAsync(Timeout), Throws.InstanceOf<TimeoutException>());
-
-        await client.SendTextAsync($"43{question[2..question.IndexOf('[')]}[\"late\"]");
-        await client.SendTextAsync("42[\"message\",\"after\"]");
-
-        Assert.That(await client.ReceiveTextAsync(), Is.EqualTo("42[\"message-back\",\"after\"]"));
-    }
-
-    [Test]
     public async Task A_pending_server_ack_fails_when_the_client_goes_away()
     {
         var (client, socket) = await ConnectAsync();

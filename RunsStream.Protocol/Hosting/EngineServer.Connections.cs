@@ -17,6 +17,10 @@ namespace RunsStream.Protocol.EngineIO;
 /// Everything else, including every request this server would refuse, goes to the HTTP
 /// server and <see cref="HandleRequestAsync"/>, which answers it as the reference does.
 /// </summary>
+/// <remarks>
+/// Kept with the hosting code (it speaks Kestrel's connection abstractions) while remaining a
+/// part of <see cref="EngineServer"/>, whose session table it shares.
+/// </remarks>
 public sealed partial class EngineServer
 {
     /// <summary>
