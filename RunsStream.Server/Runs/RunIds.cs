@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace RunsStream.Server.Runs;
 
 /// <summary>Run id rules (CONTRACT section 3) and new ids: "run-" + a ULID, so ids sort by creation time.</summary>
-public static partial class RunIds
+internal static partial class RunIds
 {
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", RegexOptions.CultureInvariant)]
     private static partial Regex ValidId();

@@ -4,13 +4,13 @@ using System.Text.Json;
 namespace RunsStream.Server.Runs;
 
 /// <summary>The body of POST /runs: what to run and where.</summary>
-public sealed record RunRequest(string Command, string? WorkspaceId);
+internal sealed record RunRequest(string Command, string? WorkspaceId);
 
 /// <summary>
 /// Validates the body of POST /runs, <c>{"command": string, "workspaceId"?: string}</c>
 /// (CONTRACT sections 5 and 6). Pure: a parsed body in, a request or a 400 out.
 /// </summary>
-public static class RunRequestParser
+internal static class RunRequestParser
 {
     /// <summary>
     /// Linux's MAX_ARG_STRLEN (32 pages of 4 KiB) less the terminating NUL: execve refuses a

@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Globalization;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -10,7 +10,7 @@ using RunsStream.Server.Runs.Storage;
 namespace RunsStream.Server.Runs;
 
 /// <summary>The REST API of CONTRACT section 5.</summary>
-public static class RunsEndpoints
+internal static class RunsEndpoints
 {
     public const int DefaultListLimit = 50;
     public const int MaxListLimit = 500;
@@ -159,35 +159,47 @@ public static class RunsEndpoints
             await LogRange.WriteAsync(context, runs, run, only);
             return;
         }
+        await WriteLogAsync(context, run, only, follow);
+    }
+
+    /// <summary>
+    /// Copies the log's UTF-8 as it is held (memory, then the store) to the response, one batch
+    /// of at most 256 KiB at a time, each flushed before the next is read: memory stays bounded
+    /// whatever the log's size, and no text is decoded or built.
+    /// </summary>
+    private static async Task WriteLogAsync(HttpContext context, RunState run, RunEventType? only, bool follow)
+    {
         var abort = context.RequestAborted;
+        var body = context.Response.BodyWriter;
         long after = 0;
         try
         {
             while (true)
             {
-                var batch = run.ReadEvents(after);
+                var batch = await run.ReadEventsAsync(after);
                 if (batch.Count == 0)
                 {
                     if (!follow || run.IsFinished)
                     {
                         return;
                     }
-                    await context.Response.Body.FlushAsync(abort);
+                    await body.FlushAsync(abort);
                     await run.WaitForEventAsync(after, abort);
                     continue;
                 }
-                var text = new StringBuilder();
+                var wrote = false;
                 foreach (var e in batch)
                 {
                     after = e.Seq;
-                    if (e.Type != RunEventType.Status && (only is null || e.Type == only || e.IsMarker))
+                    if (e.Type != RunEventType.Status && (only is null || e.Type == only || e.IsMarker) && e.DataBytes > 0)
                     {
-                        text.Append(e.Data);
+                        body.Write(e.DataUtf8);
+                        wrote = true;
                     }
                 }
-                if (text.Length > 0)
+                if (wrote && (await body.FlushAsync(abort)).IsCompleted)
                 {
-                    await context.Response.WriteAsync(text.ToString(), abort);
+                    return; // the client is gone
                 }
             }
         }

@@ -9,7 +9,7 @@ namespace RunsStream.Server.Runs;
 /// The runs stream on a Socket.IO namespace ("/" and "/runs"): token check on CONNECT,
 /// subscription by handshake query or `subscribe`, `unsubscribe`, cleanup on disconnect.
 /// </summary>
-public sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, ILogger<RunsSocketHandlers> logger)
+internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, ILogger<RunsSocketHandlers> logger)
 {
 
     public void Attach(SocketIONamespace ns)
