@@ -52,7 +52,7 @@ internal static class RunRequestParser
             {
                 // The same check RunsService.StartRun makes; made here too so that a NUL or a
                 // path separator is refused before it is anywhere near a path.
-                throw RunsException.BadRequest("'workspaceId' must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
+                throw RunsException.BadRequest(RunIds.InvalidWorkspaceIdMessage);
             }
         }
         return new RunRequest(command, workspaceId);

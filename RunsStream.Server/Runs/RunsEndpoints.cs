@@ -93,7 +93,7 @@ internal static class RunsEndpoints
         }
         catch (RunConflictException conflict)
         {
-            return Results.Json(new { runId, status = conflict.Status.ToWire(), error = new { code = "conflict", message = conflict.Message } }, ApiJson.Options, statusCode: StatusCodes.Status409Conflict);
+            return Finished(conflict);
         }
     }
 
@@ -111,7 +111,7 @@ internal static class RunsEndpoints
         }
         catch (RunConflictException conflict)
         {
-            return Results.Json(new { runId, status = conflict.Status.ToWire(), error = new { code = "conflict", message = conflict.Message } }, ApiJson.Options, statusCode: StatusCodes.Status409Conflict);
+            return Finished(conflict);
         }
         return Results.Json(new { runId, accepted = events.Count }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
@@ -124,7 +124,7 @@ internal static class RunsEndpoints
     {
         if (!RunIds.IsValid(runId))
         {
-            throw RunsException.BadRequest("run id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
+            throw RunsException.BadRequest(RunIds.InvalidRunIdMessage);
         }
         var query = context.Request.Query;
         RunEventType? only = null;
@@ -217,6 +217,10 @@ internal static class RunsEndpoints
             && limit is >= 1 and <= MaxListLimit;
     }
 
+    /// <summary>409 for a run that has already finished: the error, and the run's status beside it (CONTRACT section 6).</summary>
+    private static IResult Finished(RunConflictException conflict) =>
+        Results.Json(new { runId = conflict.RunId, status = conflict.Status.ToWire(), error = new { code = RunsErrorCode.Conflict.ToWire(), message = conflict.Message } }, ApiJson.Options, statusCode: StatusCodes.Status409Conflict);
+
     private static IResult BadRunId() =>
-        ApiErrors.Result(RunsErrorCode.BadRequest, "run id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
+        ApiErrors.Result(RunsErrorCode.BadRequest, RunIds.InvalidRunIdMessage);
 }

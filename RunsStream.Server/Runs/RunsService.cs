@@ -183,7 +183,7 @@ public sealed partial class RunsService : IAsyncDisposable
         }
         if (workspaceId is not null && !RunIds.IsValid(workspaceId))
         {
-            throw RunsException.BadRequest("'workspaceId' must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
+            throw RunsException.BadRequest(RunIds.InvalidWorkspaceIdMessage);
         }
         ResolveWorkspace(workspaceId);
         if (_shuttingDown)
@@ -253,7 +253,7 @@ public sealed partial class RunsService : IAsyncDisposable
     {
         if (!RunIds.IsValid(runId))
         {
-            throw RunsException.BadRequest("run id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
+            throw RunsException.BadRequest(RunIds.InvalidRunIdMessage);
         }
         // Events after the batch's own terminal status are a publish after a terminal status:
         // 409 as when the status came in an earlier batch (CONTRACT section 6).
