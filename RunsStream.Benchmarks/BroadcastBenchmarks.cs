@@ -47,7 +47,7 @@ public class BroadcastBenchmarks
     [Benchmark]
     public int EncodeOnceWriteMany()
     {
-        var delivered = _ns.To(Room).Send(_event.Encode("/"));
+        var delivered = _ns.To(Room).Send(RunEventEncoder.Encode(_event, "/"));
         DrainAll();
         return delivered;
     }
@@ -59,7 +59,7 @@ public class BroadcastBenchmarks
         var delivered = 0;
         foreach (var socket in _ns.Adapter.ResolveTargets([Room], []))
         {
-            delivered += socket.Send(_event.Encode("/")) ? 1 : 0;
+            delivered += socket.Send(RunEventEncoder.Encode(_event, "/")) ? 1 : 0;
         }
         DrainAll();
         return delivered;

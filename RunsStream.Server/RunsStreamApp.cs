@@ -15,12 +15,21 @@ using RunsStream.Server.Security;
 
 namespace RunsStream.Server;
 
-/// <summary>Composes the server: Kestrel, the Socket.IO endpoint, the runs domain and the REST API.</summary>
+/// <summary>
+/// Composes the server: Kestrel, the Socket.IO endpoint, the runs domain and the REST API.
+/// The entry point for an app that embeds the server; the runs domain's in-process API is
+/// <see cref="RunsService"/>, resolved from the built app's services.
+/// </summary>
 public static class RunsStreamApp
 {
     /// <summary>Namespaces that serve the runs stream (docs/api.md section 5).</summary>
     public static readonly string[] RunNamespaces = ["/", "/runs"];
 
+    /// <summary>
+    /// Builds the server for <paramref name="options"/> (see <see cref="OptionsLoader.Load"/>) on
+    /// <paramref name="builder"/>, or on a new slim builder; start it with <c>StartAsync</c>.
+    /// </summary>
+    /// <exception cref="OptionsException">A setting cannot be used (for example RUN_AS_USER).</exception>
     public static WebApplication Build(RunsStreamOptions options, WebApplicationBuilder? builder = null)
     {
         builder ??= WebApplication.CreateSlimBuilder();
@@ -45,7 +54,8 @@ public static class RunsStreamApp
         builder.Services.AddSingleton<IRunStore>(sp => options.Store == "memory"
             ? new InMemoryRunStore()
             : new SqliteRunStore(options.DataDirectory, sp.GetRequiredService<ILogger<SqliteRunStore>>(), sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton<RunsService>();
+        // RunsService is public for embedders, its constructor is not: built here, from the store.
+        builder.Services.AddSingleton(sp => new RunsService(options, sp.GetRequiredService<IRunStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RunsService>>()));
         builder.Services.AddSingleton<RunsSocketHandlers>();
         builder.Services.AddRouting();
         builder.Services.AddSocketIO(io =>

@@ -5,7 +5,7 @@ using RunsStream.Server.Runs;
 namespace RunsStream.Server.Auth;
 
 /// <summary>Every REST route under /runs needs "Authorization: Bearer &lt;token&gt;" (docs/api.md section 2).</summary>
-public sealed class RestAuthMiddleware(RequestDelegate next, TokenValidator tokens)
+internal sealed class RestAuthMiddleware(RequestDelegate next, TokenValidator tokens)
 {
     public async Task InvokeAsync(HttpContext context)
     {

@@ -8,7 +8,7 @@ namespace RunsStream.Server.Auth;
 /// Checks the shared WS_AUTH_TOKEN in constant time: both sides are hashed first, so neither
 /// the content nor the length of the token leaks through timing.
 /// </summary>
-public sealed class TokenValidator(string token)
+internal sealed class TokenValidator(string token)
 {
     private readonly byte[] _expected = SHA256.HashData(Encoding.UTF8.GetBytes(token));
 

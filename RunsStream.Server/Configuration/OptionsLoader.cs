@@ -11,6 +11,8 @@ namespace RunsStream.Server.Configuration;
 /// </summary>
 public static class OptionsLoader
 {
+    /// <summary>The options <paramref name="configuration"/> sets, validated.</summary>
+    /// <exception cref="OptionsException">A setting has a bad value; the message names it.</exception>
     public static RunsStreamOptions Load(IConfiguration configuration)
     {
         var section = configuration.GetSection("RunsStream");

@@ -4,13 +4,20 @@ namespace RunsStream.Server.Configuration;
 /// Every setting of the server, with its default. Read once at start from appsettings.json
 /// (section "RunsStream") and environment variables (which win), then validated.
 /// </summary>
+/// <remarks>Immutable: build one with <see cref="OptionsLoader.Load"/>, or <c>new()</c> and <c>with</c>.</remarks>
 public sealed record RunsStreamOptions
 {
+    /// <summary>Default of <see cref="Host"/>: loopback only.</summary>
     public const string DefaultHost = "127.0.0.1";
+    /// <summary>Default of <see cref="Port"/>.</summary>
     public const int DefaultPort = 4000;
+    /// <summary>Default of <see cref="MaxBodyBytes"/>: 1 MiB.</summary>
     public const long DefaultMaxBodyBytes = 1024 * 1024;
+    /// <summary>Default of <see cref="MaxCommandLength"/>.</summary>
     public const int DefaultMaxCommandLength = 64 * 1024;
+    /// <summary>Default of <see cref="RunLogMaxBytes"/>: 100 MB.</summary>
     public const long DefaultRunLogMaxBytes = 100L * 1024 * 1024;
+    /// <summary>Default of <see cref="CancelGrace"/>, in seconds.</summary>
     public const double DefaultCancelGraceSeconds = 5;
 
     /// <summary>HOST: the address to listen on. Default 127.0.0.1.</summary>
@@ -76,5 +83,6 @@ public sealed record RunsStreamOptions
     /// <summary>Directory of the built web page (WEB_ROOT). Default wwwroot beside the server.</summary>
     public string? WebRoot { get; init; }
 
+    /// <summary>The URL Kestrel listens on, from <see cref="Host"/> and <see cref="Port"/> (IPv6 in brackets).</summary>
     public string Url => $"http://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}";
 }

@@ -5,7 +5,7 @@ using RunsStream.Server.Runs;
 namespace RunsStream.Server.Http;
 
 /// <summary>Writes <c>{"error": {"code": "...", "message": "..."}}</c> (docs/api.md section 4).</summary>
-public static class ApiErrors
+internal static class ApiErrors
 {
     public static IResult Result(RunsErrorCode code, string message) =>
         Results.Json(new ErrorEnvelope(new ErrorBody(code.ToWire(), message)), ApiJson.Options, statusCode: code.HttpStatus());
@@ -26,7 +26,7 @@ public static class ApiErrors
     private sealed record ErrorBody(string Code, string Message);
 }
 
-public static class ApiJson
+internal static class ApiJson
 {
     public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {

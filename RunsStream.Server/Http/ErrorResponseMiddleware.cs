@@ -8,7 +8,7 @@ namespace RunsStream.Server.Http;
 /// Gives every error a JSON body: an unknown route 404, a known route with the wrong method
 /// 405, an exception 500; a domain refusal its own code. Nothing crashes the server.
 /// </summary>
-public sealed partial class ErrorResponseMiddleware(RequestDelegate next, ILogger<ErrorResponseMiddleware> logger)
+internal sealed partial class ErrorResponseMiddleware(RequestDelegate next, ILogger<ErrorResponseMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {

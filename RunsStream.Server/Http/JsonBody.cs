@@ -5,7 +5,7 @@ using RunsStream.Server.Runs;
 namespace RunsStream.Server.Http;
 
 /// <summary>Reads a JSON request body within the size limit: 413 past it, 400 when it is not strict JSON (<see cref="StrictJson"/>).</summary>
-public static class JsonBody
+internal static class JsonBody
 {
     public static async Task<JsonElement> ReadAsync(HttpContext context, long maxBytes)
     {

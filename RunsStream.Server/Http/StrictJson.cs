@@ -22,7 +22,7 @@ namespace RunsStream.Server.Http;
 /// </list>
 /// Pure: bytes in, an element (or a 400 <see cref="RunsException"/>) out.
 /// </summary>
-public static class StrictJson
+internal static class StrictJson
 {
     /// <summary>Nesting deeper than any body of this API, and far below what recursion could overflow.</summary>
     public const int MaxDepth = 32;

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace RunsStream.Server.Runs;
 
 /// <summary>Validates the body of POST /runs/{runId}/events: an array of {type, data, status?, reason?, exitCode?}.</summary>
-public static class PublishedEventParser
+internal static class PublishedEventParser
 {
     public const int MaxEvents = 10_000;
 

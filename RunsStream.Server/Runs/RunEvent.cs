@@ -1,18 +1,15 @@
 using System.Text;
 using System.Text.Json;
-using RunsStream.Protocol.SocketIO;
 
 namespace RunsStream.Server.Runs;
 
 /// <summary>
-/// One event of a run's log, as the `run-event` wire object (docs/api.md section 7). Immutable;
-/// encoded for a namespace once per broadcast, never once per recipient. The data is held as
+/// One event of a run's log, as the `run-event` wire object (docs/api.md section 7). Immutable
+/// (its cached encodings aside, see <see cref="Encodings"/>). The data is held as
 /// UTF-8, as it is written to the wire and read from the store: half the memory of a string.
 /// </summary>
-public sealed class RunEvent
+internal sealed class RunEvent
 {
-    public const string EventName = "run-event";
-
     private readonly byte[] _data;
 
     public RunEvent(string runId, long seq, RunEventType type, string data, DateTimeOffset timestamp)
@@ -119,20 +116,10 @@ public sealed class RunEvent
         json.WriteEndObject();
     }
 
-    private SocketIOEncodedPacket? _rootPacket;
-
     /// <summary>
-    /// <c>["run-event", {...}]</c> for namespace <paramref name="ns"/>. The encoding for "/" is
-    /// kept with the event, so live delivery and every catch-up from memory share one frame.
+    /// Opaque to the domain: the socket side's encodings of this event, one per namespace
+    /// (<see cref="RunEventEncoder"/>). Kept with the event so that live delivery and every
+    /// catch-up on a namespace share one frame; it goes when the event goes.
     /// </summary>
-    public SocketIOEncodedPacket Encode(string ns)
-    {
-        if (ns != "/")
-        {
-            return SocketIOEncodedPacket.Event(ns, EventName, this, static (json, e) => e.WriteJson(json));
-        }
-        return Volatile.Read(ref _rootPacket) ?? Interlocked.CompareExchange(ref _rootPacket, Create(), null) ?? _rootPacket!;
-
-        SocketIOEncodedPacket Create() => SocketIOEncodedPacket.Event(ns, EventName, this, static (json, e) => e.WriteJson(json));
-    }
+    internal object? Encodings;
 }

@@ -4,9 +4,18 @@ using System.Text.RegularExpressions;
 namespace RunsStream.Server.Runs;
 
 /// <summary>Run id rules (docs/api.md section 1) and new ids: "run-" + a ULID, so ids sort by creation time.</summary>
-public static partial class RunIds
+internal static partial class RunIds
 {
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", RegexOptions.CultureInvariant)]
+    /// <summary>What a run id (and a workspace id) must match; quoted by every refusal of one.</summary>
+    public const string Pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
+
+    /// <summary>The refusal of a bad run id in a REST path (400).</summary>
+    public const string InvalidRunIdMessage = "run id must match " + Pattern;
+
+    /// <summary>The refusal of a bad workspace id (400).</summary>
+    public const string InvalidWorkspaceIdMessage = "'workspaceId' must match " + Pattern;
+
+    [GeneratedRegex(Pattern, RegexOptions.CultureInvariant)]
     private static partial Regex ValidId();
 
     public static bool IsValid(string? id) => id is not null && ValidId().IsMatch(id);

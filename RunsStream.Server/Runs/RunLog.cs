@@ -26,7 +26,6 @@ internal sealed class RunLog
     private int _windowStart;
     private int _persistIndex;
     private long _windowBytes;
-    private long _unpersistedBytes;
     private long _persistedSeq;
     private long _headBytes;
     private bool _headFull;
@@ -47,15 +46,11 @@ internal sealed class RunLog
 
     public long PersistedSeq => _persistedSeq;
 
-    /// <summary>Data of events not yet durable (what the store's writer still has to do for this run).</summary>
-    public long UnpersistedBytes => _unpersistedBytes;
-
     /// <summary>Adds an event whose data starts at <paramref name="offset"/> of the output; returns a newly dropped range, if any.</summary>
     public (long From, long To)? Append(RunEvent e, long offset)
     {
         _window.Add(e);
         _windowBytes += e.DataBytes;
-        _unpersistedBytes += e.DataBytes;
 
         if (!_headFull && _headBytes < _headCap)
         {
@@ -89,13 +84,17 @@ internal sealed class RunLog
         return dropped;
     }
 
-    /// <summary>Events up to <paramref name="seq"/> are durable: the window may let them go.</summary>
-    public void OnPersisted(long seq, bool finished)
+    /// <summary>
+    /// Events up to <paramref name="seq"/> are durable: the window may let them go. Returns the
+    /// data bytes that became durable with this call (for <see cref="StoreFlowControl"/>).
+    /// </summary>
+    public long OnPersisted(long seq, bool finished)
     {
         _persistedSeq = Math.Max(_persistedSeq, seq);
+        long durable = 0;
         while (_persistIndex < _window.Count && _window[_persistIndex].Seq <= _persistedSeq)
         {
-            _unpersistedBytes -= _window[_persistIndex++].DataBytes;
+            durable += _window[_persistIndex++].DataBytes;
         }
         var keep = finished ? 0 : WindowBytes;
         while (_windowStart < _window.Count)
@@ -114,6 +113,7 @@ internal sealed class RunLog
             _persistIndex -= _windowStart;
             _windowStart = 0;
         }
+        return durable;
     }
 
     private bool InGap(long seq) => Gap.Exists && seq >= Gap.FromSeq && seq <= Gap.ToSeq;

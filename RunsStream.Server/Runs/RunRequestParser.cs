@@ -4,13 +4,13 @@ using System.Text.Json;
 namespace RunsStream.Server.Runs;
 
 /// <summary>The body of POST /runs: what to run and where.</summary>
-public sealed record RunRequest(string Command, string? WorkspaceId);
+internal sealed record RunRequest(string Command, string? WorkspaceId);
 
 /// <summary>
 /// Validates the body of POST /runs, <c>{"command": string, "workspaceId"?: string}</c>
 /// (docs/api.md sections 3.1 and 3.8). Pure: a parsed body in, a request or a 400 out.
 /// </summary>
-public static class RunRequestParser
+internal static class RunRequestParser
 {
     /// <summary>
     /// Linux's MAX_ARG_STRLEN (32 pages of 4 KiB) less the terminating NUL: execve refuses a
@@ -52,7 +52,7 @@ public static class RunRequestParser
             {
                 // The same check RunsService.StartRun makes; made here too so that a NUL or a
                 // path separator is refused before it is anywhere near a path.
-                throw RunsException.BadRequest("'workspaceId' must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
+                throw RunsException.BadRequest(RunIds.InvalidWorkspaceIdMessage);
             }
         }
         return new RunRequest(command, workspaceId);

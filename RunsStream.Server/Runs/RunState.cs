@@ -1,28 +1,44 @@
-using RunsStream.Protocol.SocketIO;
-using RunsStream.Server.Runs.Execution;
 using RunsStream.Server.Runs.Storage;
 
 namespace RunsStream.Server.Runs;
 
 /// <summary>
-/// One run: its metadata, its event log and its subscribers. Appending an event assigns the
-/// next seq, retains it and hands it to the live subscribers under one lock, so a subscriber
-/// switching from replay to live can neither miss nor repeat an event.
+/// One run: its record (metadata and counters) and its append. Appending an event assigns the
+/// next seq, queues it for the store, retains it (<see cref="RunLog"/>) and hands it to the live
+/// subscribers (<see cref="RunFanout"/>) under one lock, private to this class, so a subscriber
+/// switching from replay to live can neither miss nor repeat an event. The other jobs are
+/// parts with their own state: flow control towards the store (<see cref="StoreFlowControl"/>),
+/// catch-up reads from the store (<see cref="RunStoreReader"/>) and the process
+/// (<see cref="RunExecution"/>).
 /// </summary>
-public sealed class RunState : IPersistenceListener
+internal sealed class RunState : IPersistenceListener
 {
     private readonly object _lock = new();
     private readonly IRunStore _store;
     private readonly RunLog _log;
-    private readonly List<RunSubscription> _live = new();
-    private readonly HashSet<RunSubscription> _subscribers = new();
+    private readonly RunFanout _fanout = new();
+    private readonly RunStoreReader _storeReader;
+    private readonly StoreFlowControl _flow;
     private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _retired;
 
+    /// <summary>A run nobody has created yet: subscribers wait on it, a publisher may create it.</summary>
     internal RunState(string runId, long logCapBytes, IRunStore store)
     {
         RunId = runId;
         _store = store;
         _log = new RunLog(runId, logCapBytes);
+        _storeReader = new RunStoreReader(runId, store);
+        _flow = new StoreFlowControl(() => store.Health.IsWritable);
+    }
+
+    /// <summary>A run this server executes, created now (its first event, `queued`, is the caller's).</summary>
+    internal RunState(string runId, long logCapBytes, IRunStore store, string command, string? workspaceId, DateTimeOffset createdAt)
+        : this(runId, logCapBytes, store)
+    {
+        Command = command;
+        WorkspaceId = workspaceId;
+        CreatedAt = createdAt;
     }
 
     /// <summary>A run known only to the store (finished, or from an earlier process).</summary>
@@ -31,6 +47,8 @@ public sealed class RunState : IPersistenceListener
         RunId = record.RunId;
         _store = store;
         _log = new RunLog(record.RunId, logCapBytes, record.Gap, record.LastSeq);
+        _storeReader = new RunStoreReader(record.RunId, store);
+        _flow = new StoreFlowControl(() => store.Health.IsWritable);
         Status = record.Status;
         Command = record.Command;
         WorkspaceId = record.WorkspaceId;
@@ -77,38 +95,12 @@ public sealed class RunState : IPersistenceListener
 
     public long StderrBytes { get; private set; }
 
-    internal object Sync => _lock;
-
-    // Execution state, owned by RunsService.
-    internal RunProcess? Process { get; set; }
-    internal RunStatus? EndAs { get; set; }
-    internal string? EndReason { get; set; }
+    /// <summary>The process of a run this server executes.</summary>
+    internal RunExecution Execution { get; } = new();
 
     public int SubscriberCount
     {
-        get { lock (_lock) return _subscribers.Count; }
-    }
-
-    internal void Initialize(string? command, string? workspaceId, bool external, DateTimeOffset createdAt)
-    {
-        Command = command;
-        WorkspaceId = workspaceId;
-        IsExternal = external;
-        CreatedAt = createdAt;
-    }
-
-    /// <summary>
-    /// An external run whose first published event is output: it is running from now on,
-    /// without an implicit status event (docs/api.md section 3.6).
-    /// </summary>
-    internal void MarkExternalRunning(DateTimeOffset now)
-    {
-        lock (_lock)
-        {
-            Status = RunStatus.Running;
-            StartedAt = now;
-            _store.Enqueue(new SaveRunWrite(Snapshot()!));
-        }
+        get { lock (_lock) return _fanout.Count; }
     }
 
     /// <summary>The run's metadata as stored; null while nobody created the run.</summary>
@@ -136,12 +128,95 @@ public sealed class RunState : IPersistenceListener
             e = create(LastSeq + 1);
             LastSeq = e.Seq;
             Persist(e);
-            Deliver(e);
+            _fanout.Deliver(e);
             appended = _appended;
             _appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
         appended.TrySetResult();
         return e;
+    }
+
+    /// <summary>
+    /// Appends a batch from an external executor, all or nothing, creating the run on first
+    /// use. Nothing is appended unless the answer is <see cref="PublishOutcome.Accepted"/>.
+    /// </summary>
+    internal PublishOutcome Publish(IReadOnlyList<PublishedEvent> events, TimeProvider time)
+    {
+        lock (_lock)
+        {
+            if (_retired)
+            {
+                return PublishOutcome.Retired;
+            }
+            if (Exists && !IsExternal)
+            {
+                return PublishOutcome.ExecutedHere;
+            }
+            if (IsFinished)
+            {
+                return PublishOutcome.Finished;
+            }
+            if (!Exists)
+            {
+                if (events.Count == 0)
+                {
+                    return PublishOutcome.NothingToCreate;
+                }
+                if (_store.IsDeleted(RunId))
+                {
+                    return PublishOutcome.Deleted;
+                }
+                CreateExternal(time.GetUtcNow(), startsWithOutput: events[0].Type != RunEventType.Status);
+            }
+            foreach (var published in events)
+            {
+                var now = time.GetUtcNow();
+                Append(seq => published.Type == RunEventType.Status
+                    ? RunEvent.ForStatus(RunId, seq, published.Status!.Value, now, published.Reason ?? DefaultReason(published.Status.Value), published.ExitCode)
+                    : new RunEvent(RunId, seq, published.Type, published.Data, now));
+            }
+            return PublishOutcome.Accepted;
+        }
+    }
+
+    /// <summary>
+    /// An external run whose first published event is output is running from now on, without
+    /// an implicit status event (docs/api.md section 3.6).
+    /// </summary>
+    private void CreateExternal(DateTimeOffset now, bool startsWithOutput)
+    {
+        IsExternal = true;
+        CreatedAt = now;
+        if (startsWithOutput)
+        {
+            Status = RunStatus.Running;
+            StartedAt = now;
+            _store.Enqueue(new SaveRunWrite(Snapshot()!));
+        }
+    }
+
+    private static string? DefaultReason(RunStatus status) => status switch
+    {
+        RunStatus.Failed => "Failed",
+        RunStatus.Cancelled => "Cancelled",
+        _ => null,
+    };
+
+    /// <summary>
+    /// An awaited run that nobody created and nobody waits for any more is retired: true when
+    /// it was, and then nothing can create it through this instance (a publisher asks again).
+    /// </summary>
+    internal bool TryRetire()
+    {
+        lock (_lock)
+        {
+            if (Exists || _fanout.Count > 0)
+            {
+                return false;
+            }
+            _retired = true;
+            return true;
+        }
     }
 
     /// <summary>Queues the event (and, on a status, the metadata) for the store and applies the retention cap.</summary>
@@ -159,6 +234,7 @@ public sealed class RunState : IPersistenceListener
             streamOffset = StderrBytes;
             StderrBytes += e.DataBytes;
         }
+        _flow.OnAppended(e.DataBytes);
         _store.Enqueue(new AppendEventWrite(e, offset, streamOffset, this));
         if (_log.Append(e, offset) is { } dropped)
         {
@@ -168,44 +244,6 @@ public sealed class RunState : IPersistenceListener
         {
             ApplyStatus(e, status);
             _store.Enqueue(new SaveRunWrite(Snapshot()!));
-        }
-    }
-
-    void IPersistenceListener.OnPersisted(long seq)
-    {
-        TaskCompletionSource? caughtUp = null;
-        lock (_lock)
-        {
-            _log.OnPersisted(seq, IsFinished);
-            if (_storeCaughtUp is { } waiter && _log.UnpersistedBytes <= MaxUnpersistedBytes / 2)
-            {
-                caughtUp = waiter;
-                _storeCaughtUp = null;
-            }
-        }
-        caughtUp?.TrySetResult();
-    }
-
-    /// <summary>Output a run may have waiting for the store before its pipes are paused.</summary>
-    public const long MaxUnpersistedBytes = 32L * 1024 * 1024;
-
-    private TaskCompletionSource? _storeCaughtUp;
-
-    /// <summary>
-    /// Flow control for the output pump: completes at once unless the store is far behind, or
-    /// cannot write at all and this run has output it has not stored (then the run pauses at
-    /// once rather than fill memory; the commit that stores that output releases it).
-    /// </summary>
-    internal ValueTask WaitForStoreAsync()
-    {
-        lock (_lock)
-        {
-            if (_log.UnpersistedBytes <= (_store.Health.IsWritable ? MaxUnpersistedBytes : 0))
-            {
-                return ValueTask.CompletedTask;
-            }
-            _storeCaughtUp ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return new ValueTask(_storeCaughtUp.Task);
         }
     }
 
@@ -224,55 +262,33 @@ public sealed class RunState : IPersistenceListener
         }
     }
 
-    /// <summary>Hands the event to every live subscriber; one encoding per namespace.</summary>
-    private void Deliver(RunEvent e)
+    void IPersistenceListener.OnPersisted(long seq)
     {
-        if (_live.Count == 0)
+        long durable;
+        lock (_lock)
         {
-            return;
+            durable = _log.OnPersisted(seq, IsFinished);
         }
-        SocketIOEncodedPacket? root = null; // e.Encode("/") is cached on the event
-        SocketIOEncodedPacket? other = null;
-        string? otherNs = null;
-        for (var i = _live.Count - 1; i >= 0; i--)
-        {
-            var subscription = _live[i];
-            if (!subscription.TryTakeLive(e.Seq))
-            {
-                _live.RemoveAt(i); // it fell behind: its pump catches up from the log
-                continue;
-            }
-            var ns = subscription.Socket.Namespace.Name;
-            SocketIOEncodedPacket packet;
-            if (ns == "/")
-            {
-                packet = root ??= e.Encode(ns);
-            }
-            else
-            {
-                if (otherNs != ns)
-                {
-                    other = e.Encode(ns);
-                    otherNs = ns;
-                }
-                packet = other!;
-            }
-            subscription.Socket.Send(packet);
-        }
+        _flow.OnPersisted(durable);
     }
 
-    /// <summary>Retained events after <paramref name="afterSeq"/> (a marker where output was dropped).</summary>
-    public List<RunEvent> ReadEvents(long afterSeq, int maxEvents = 1024, long maxBytes = 256 * 1024)
+    /// <summary>Flow control for the output pump: see <see cref="StoreFlowControl"/>.</summary>
+    internal ValueTask WaitForStoreAsync() => _flow.WaitAsync();
+
+    /// <summary>Retained events after <paramref name="afterSeq"/> (a marker where output was dropped), from memory or the store.</summary>
+    public ValueTask<List<RunEvent>> ReadEventsAsync(long afterSeq, int maxEvents = 1024, long maxBytes = 256 * 1024)
     {
+        bool finished;
         lock (_lock)
         {
             if (_log.TryRead(afterSeq, maxEvents, maxBytes) is { } fromMemory)
             {
-                return fromMemory;
+                return ValueTask.FromResult(fromMemory);
             }
+            finished = IsFinished;
         }
         // Older than the memory window: those events are durable, read them from the store.
-        return ReadStoreAsync(afterSeq, maxEvents, maxBytes).GetAwaiter().GetResult();
+        return new ValueTask<List<RunEvent>>(_storeReader.ReadAsync(afterSeq, maxEvents, maxBytes, finished));
     }
 
     /// <summary>Completes when an event after <paramref name="afterSeq"/> exists.</summary>
@@ -284,130 +300,45 @@ public sealed class RunState : IPersistenceListener
         }
     }
 
-    /// <summary>Store batches recently read for this run, shared by subscribers replaying together.</summary>
-    private const int StoreBatchCacheSize = 16;
-
-    /// <summary>
-    /// Catch-up reads from the store in progress at once, across runs: as many as there are
-    /// cores. More would only add connections, each with its own cache and buffers.
-    /// </summary>
-    private static readonly SemaphoreSlim StoreReadSlots = new(Environment.ProcessorCount);
-
-    private Task<List<RunEvent>> ReadFromStoreAsync(long afterSeq, int maxEvents, long maxBytes) => Task.Run(async () =>
-    {
-        await StoreReadSlots.WaitAsync();
-        try
-        {
-            return _store.ReadEvents(RunId, afterSeq, maxEvents, maxBytes);
-        }
-        finally
-        {
-            StoreReadSlots.Release();
-        }
-    });
-
-    private readonly LinkedList<(long After, int MaxEvents, long MaxBytes, Task<List<RunEvent>> Batch)> _storeBatches = new();
-
-    /// <summary>
-    /// Reads durable events from the store, off the caller's thread. Subscribers that replay the
-    /// same finished run at once (a late join of many) ask for the same batches: each batch is
-    /// read once, by the first to ask, the others await that read, and the last few are kept, so
-    /// they share one read and, through each event's cached encoding, one frame per event.
-    /// </summary>
-    private Task<List<RunEvent>> ReadStoreAsync(long afterSeq, int maxEvents, long maxBytes)
-    {
-        if (!IsFinished)
-        {
-            // A live run's stored log still changes (retention drops): read it fresh.
-            return ReadFromStoreAsync(afterSeq, maxEvents, maxBytes);
-        }
-        Task<List<RunEvent>> batch;
-        var created = false;
-        lock (_storeBatches)
-        {
-            var node = _storeBatches.First;
-            while (node is not null && (node.Value.After != afterSeq || node.Value.MaxEvents != maxEvents || node.Value.MaxBytes != maxBytes))
-            {
-                node = node.Next;
-            }
-            if (node is not null)
-            {
-                _storeBatches.Remove(node);
-            }
-            else
-            {
-                node = new((afterSeq, maxEvents, maxBytes, ReadFromStoreAsync(afterSeq, maxEvents, maxBytes)));
-                created = true;
-            }
-            _storeBatches.AddFirst(node);
-            if (_storeBatches.Count > StoreBatchCacheSize)
-            {
-                _storeBatches.RemoveLast();
-            }
-            batch = node.Value.Batch;
-        }
-        if (created)
-        {
-            _ = batch.ContinueWith(ForgetFailedRead, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
-        return batch;
-    }
-
-    /// <summary>A failed read is not kept: the next subscriber to ask reads again.</summary>
-    private void ForgetFailedRead(Task<List<RunEvent>> failed)
-    {
-        lock (_storeBatches)
-        {
-            for (var node = _storeBatches.First; node is not null; node = node.Next)
-            {
-                if (ReferenceEquals(node.Value.Batch, failed))
-                {
-                    _storeBatches.Remove(node);
-                    return;
-                }
-            }
-        }
-    }
-
-    internal void AddSubscriber(RunSubscription subscription)
+    internal void AddSubscriber(IRunSubscriber subscriber)
     {
         lock (_lock)
         {
-            _subscribers.Add(subscription);
+            _fanout.Add(subscriber);
         }
     }
 
-    internal void RemoveSubscriber(RunSubscription subscription)
+    internal void RemoveSubscriber(IRunSubscriber subscriber)
     {
         lock (_lock)
         {
-            _subscribers.Remove(subscription);
-            _live.Remove(subscription);
+            _fanout.Remove(subscriber);
         }
     }
 
     /// <summary>
-    /// Called by a catching-up subscription: when it has every event so far it becomes live
+    /// Called by a catching-up subscriber: when it has every event so far it becomes live
     /// (null); otherwise it gets the next batch to send, from memory or from the store.
     /// </summary>
-    internal ValueTask<List<RunEvent>?> NextBatchOrGoLiveAsync(RunSubscription subscription)
+    internal ValueTask<List<RunEvent>?> NextBatchOrGoLiveAsync(IRunSubscriber subscriber)
     {
+        const int BatchEvents = 512;
+        const long BatchBytes = 256 * 1024;
+        bool finished;
         lock (_lock)
         {
-            if (subscription.NextSeq > LastSeq)
+            if (subscriber.NextSeq > LastSeq)
             {
-                if (_subscribers.Contains(subscription) && !_live.Contains(subscription))
-                {
-                    _live.Add(subscription);
-                }
+                _fanout.GoLive(subscriber);
                 return ValueTask.FromResult<List<RunEvent>?>(null);
             }
-            if (_log.TryRead(subscription.NextSeq - 1, 512, 256 * 1024) is { } fromMemory)
+            if (_log.TryRead(subscriber.NextSeq - 1, BatchEvents, BatchBytes) is { } fromMemory)
             {
                 return ValueTask.FromResult<List<RunEvent>?>(fromMemory);
             }
+            finished = IsFinished;
         }
-        return AwaitStore(ReadStoreAsync(subscription.NextSeq - 1, 512, 256 * 1024));
+        return AwaitStore(_storeReader.ReadAsync(subscriber.NextSeq - 1, BatchEvents, BatchBytes, finished));
 
         static async ValueTask<List<RunEvent>?> AwaitStore(Task<List<RunEvent>> read) => await read;
     }

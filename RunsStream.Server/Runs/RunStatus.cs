@@ -3,14 +3,23 @@ namespace RunsStream.Server.Runs;
 /// <summary>queued -> running -> succeeded | failed | cancelled (docs/api.md section 7).</summary>
 public enum RunStatus
 {
+    /// <summary>Waiting for a slot (MAX_CONCURRENT_RUNS).</summary>
     Queued,
+
+    /// <summary>Its process runs, or its external executor has started publishing.</summary>
     Running,
+
+    /// <summary>Terminal: exit code 0.</summary>
     Succeeded,
+
+    /// <summary>Terminal: a non-zero exit, a failure to start, a timeout or a server restart.</summary>
     Failed,
+
+    /// <summary>Terminal: cancelled by a user.</summary>
     Cancelled,
 }
 
-public static class RunStatuses
+internal static class RunStatuses
 {
     public static string ToWire(this RunStatus status) => status switch
     {
@@ -41,12 +50,17 @@ public static class RunStatuses
 /// <summary>The kinds of run event (docs/api.md section 7).</summary>
 public enum RunEventType
 {
+    /// <summary>Output the run wrote to standard output.</summary>
     Stdout,
+
+    /// <summary>Output the run wrote to standard error.</summary>
     Stderr,
+
+    /// <summary>A change of the run's status.</summary>
     Status,
 }
 
-public static class RunEventTypes
+internal static class RunEventTypes
 {
     public static string ToWire(this RunEventType type) => type switch
     {

@@ -11,7 +11,7 @@ namespace RunsStream.Server.Runs;
 /// therefore never slows the run or other subscribers, and costs at most its connection's
 /// buffer: the events it has not taken are in the log anyway.
 /// </summary>
-public sealed class RunSubscription
+internal sealed class RunSubscription : IRunSubscriber
 {
     /// <summary>Above this many buffered bytes a live subscriber falls back to catching up.</summary>
     public const long HighWatermark = 4 * 1024 * 1024;
@@ -52,19 +52,20 @@ public sealed class RunSubscription
         Run.RemoveSubscriber(this);
     }
 
-    /// <summary>Under the run's lock: may this live subscriber take event <paramref name="seq"/> now?</summary>
-    internal bool TryTakeLive(long seq)
+    /// <summary>Under the run's lock: sends the event live, unless this subscriber has to catch up first.</summary>
+    bool IRunSubscriber.TryDeliverLive(RunEvent e)
     {
         if (_stop.IsCancellationRequested || !Socket.Connected)
         {
             return false;
         }
-        if (NextSeq != seq || Socket.BufferedBytes > HighWatermark)
+        if (NextSeq != e.Seq || Socket.BufferedBytes > HighWatermark)
         {
             StartPump();
             return false;
         }
-        NextSeq = seq + 1;
+        NextSeq = e.Seq + 1;
+        Socket.Send(RunEventEncoder.Encode(e, Socket.Namespace.Name));
         return true;
     }
 
@@ -86,7 +87,7 @@ public sealed class RunSubscription
                 }
                 foreach (var e in batch)
                 {
-                    Socket.Send(e.Encode(Socket.Namespace.Name));
+                    Socket.Send(RunEventEncoder.Encode(e, Socket.Namespace.Name));
                     NextSeq = e.Seq + 1;
                 }
             }

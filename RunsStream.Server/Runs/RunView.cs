@@ -3,7 +3,7 @@ using RunsStream.Server.Runs.Storage;
 namespace RunsStream.Server.Runs;
 
 /// <summary>GET /runs/{runId}: always all nine keys, null where a field does not apply.</summary>
-public sealed record RunView(
+internal sealed record RunView(
     string RunId,
     string? Status,
     string? Command,

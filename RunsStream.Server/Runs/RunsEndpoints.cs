@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Globalization;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -10,7 +10,7 @@ using RunsStream.Server.Runs.Storage;
 namespace RunsStream.Server.Runs;
 
 /// <summary>The REST API of docs/api.md section 3.</summary>
-public static class RunsEndpoints
+internal static class RunsEndpoints
 {
     public const int DefaultListLimit = 50;
     public const int MaxListLimit = 500;
@@ -93,7 +93,7 @@ public static class RunsEndpoints
         }
         catch (RunConflictException conflict)
         {
-            return Results.Json(new { runId, status = conflict.Status.ToWire(), error = new { code = "conflict", message = conflict.Message } }, ApiJson.Options, statusCode: StatusCodes.Status409Conflict);
+            return Finished(conflict);
         }
     }
 
@@ -111,7 +111,7 @@ public static class RunsEndpoints
         }
         catch (RunConflictException conflict)
         {
-            return Results.Json(new { runId, status = conflict.Status.ToWire(), error = new { code = "conflict", message = conflict.Message } }, ApiJson.Options, statusCode: StatusCodes.Status409Conflict);
+            return Finished(conflict);
         }
         return Results.Json(new { runId, accepted = events.Count }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
@@ -124,7 +124,7 @@ public static class RunsEndpoints
     {
         if (!RunIds.IsValid(runId))
         {
-            throw RunsException.BadRequest("run id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
+            throw RunsException.BadRequest(RunIds.InvalidRunIdMessage);
         }
         var query = context.Request.Query;
         RunEventType? only = null;
@@ -159,35 +159,47 @@ public static class RunsEndpoints
             await LogRange.WriteAsync(context, runs, run, only);
             return;
         }
+        await WriteLogAsync(context, run, only, follow);
+    }
+
+    /// <summary>
+    /// Copies the log's UTF-8 as it is held (memory, then the store) to the response, one batch
+    /// of at most 256 KiB at a time, each flushed before the next is read: memory stays bounded
+    /// whatever the log's size, and no text is decoded or built.
+    /// </summary>
+    private static async Task WriteLogAsync(HttpContext context, RunState run, RunEventType? only, bool follow)
+    {
         var abort = context.RequestAborted;
+        var body = context.Response.BodyWriter;
         long after = 0;
         try
         {
             while (true)
             {
-                var batch = run.ReadEvents(after);
+                var batch = await run.ReadEventsAsync(after);
                 if (batch.Count == 0)
                 {
                     if (!follow || run.IsFinished)
                     {
                         return;
                     }
-                    await context.Response.Body.FlushAsync(abort);
+                    await body.FlushAsync(abort);
                     await run.WaitForEventAsync(after, abort);
                     continue;
                 }
-                var text = new StringBuilder();
+                var wrote = false;
                 foreach (var e in batch)
                 {
                     after = e.Seq;
-                    if (e.Type != RunEventType.Status && (only is null || e.Type == only || e.IsMarker))
+                    if (e.Type != RunEventType.Status && (only is null || e.Type == only || e.IsMarker) && e.DataBytes > 0)
                     {
-                        text.Append(e.Data);
+                        body.Write(e.DataUtf8);
+                        wrote = true;
                     }
                 }
-                if (text.Length > 0)
+                if (wrote && (await body.FlushAsync(abort)).IsCompleted)
                 {
-                    await context.Response.WriteAsync(text.ToString(), abort);
+                    return; // the client is gone
                 }
             }
         }
@@ -205,6 +217,10 @@ public static class RunsEndpoints
             && limit is >= 1 and <= MaxListLimit;
     }
 
+    /// <summary>409 for a run that has already finished: the error, and the run's status beside it (docs/api.md section 3).</summary>
+    private static IResult Finished(RunConflictException conflict) =>
+        Results.Json(new { runId = conflict.RunId, status = conflict.Status.ToWire(), error = new { code = RunsErrorCode.Conflict.ToWire(), message = conflict.Message } }, ApiJson.Options, statusCode: StatusCodes.Status409Conflict);
+
     private static IResult BadRunId() =>
-        ApiErrors.Result(RunsErrorCode.BadRequest, "run id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
+        ApiErrors.Result(RunsErrorCode.BadRequest, RunIds.InvalidRunIdMessage);
 }

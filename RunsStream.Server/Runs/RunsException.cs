@@ -3,20 +3,35 @@ namespace RunsStream.Server.Runs;
 /// <summary>The error codes of docs/api.md section 4, one table with their HTTP status.</summary>
 public enum RunsErrorCode
 {
+    /// <summary>400: the request or its input is malformed.</summary>
     BadRequest,
+
+    /// <summary>401: no valid token.</summary>
     Unauthorized,
+
+    /// <summary>404: no such run.</summary>
     NotFound,
+
+    /// <summary>405.</summary>
     MethodNotAllowed,
+
+    /// <summary>409: the run is in a state that refuses the request.</summary>
     Conflict,
+
+    /// <summary>413: the body is over MAX_BODY_BYTES.</summary>
     PayloadTooLarge,
+
+    /// <summary>410: the run was deleted by the retention policy.</summary>
     Gone,
+
+    /// <summary>500: a failure inside the server.</summary>
     Internal,
 
-    /// <summary>The run store cannot write now (a full disk); try again later.</summary>
+    /// <summary>503: the run store cannot write now (a full disk); try again later.</summary>
     Unavailable,
 }
 
-public static class RunsErrorCodes
+internal static class RunsErrorCodes
 {
     public static string ToWire(this RunsErrorCode code) => code switch
     {
@@ -48,11 +63,12 @@ public static class RunsErrorCodes
 /// <summary>A refused request of the runs domain; the message is shown to the client.</summary>
 public sealed class RunsException(RunsErrorCode code, string message) : Exception(message)
 {
+    /// <summary>Which error (its wire code and HTTP status are in docs/api.md section 4).</summary>
     public RunsErrorCode Code { get; } = code;
 
-    public static RunsException BadRequest(string message) => new(RunsErrorCode.BadRequest, message);
+    internal static RunsException BadRequest(string message) => new(RunsErrorCode.BadRequest, message);
 
-    public static RunsException NotFound(string runId) => new(RunsErrorCode.NotFound, $"Run '{runId}' not found");
+    internal static RunsException NotFound(string runId) => new(RunsErrorCode.NotFound, $"Run '{runId}' not found");
 
-    public static RunsException Conflict(string message) => new(RunsErrorCode.Conflict, message);
+    internal static RunsException Conflict(string message) => new(RunsErrorCode.Conflict, message);
 }

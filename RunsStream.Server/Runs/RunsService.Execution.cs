@@ -13,13 +13,13 @@ public sealed partial class RunsService
     private volatile bool _shuttingDown;
 
     /// <summary>Runs waiting for a slot.</summary>
-    public int QueuedCount
+    internal int QueuedCount
     {
         get { lock (_schedule) return _queue.Count; }
     }
 
     /// <summary>Runs whose process is being started or is running.</summary>
-    public int RunningCount
+    internal int RunningCount
     {
         get { lock (_schedule) return _running; }
     }
@@ -89,15 +89,8 @@ public sealed partial class RunsService
             }
             _containment.Started(run.RunId, process);
 
-            lock (run.Sync)
-            {
-                run.Process = process;
-                AppendStatus(run, RunStatus.Running);
-                if (run.EndAs is not null)
-                {
-                    process.Terminate(_options.CancelGrace); // cancelled while it was starting
-                }
-            }
+            AppendStatus(run, RunStatus.Running);
+            run.Execution.Attach(process, _options.CancelGrace); // terminates it if cancelled while it was starting
             sink.Open();
             RunsLog.RunStarted(_logger, run.RunId, process.ProcessId);
 
@@ -108,9 +101,9 @@ public sealed partial class RunsService
             await process.DisposeAsync();
             _containment.Ended(run.RunId);
 
-            var (status, reason) = run.EndAs switch
+            var (status, reason) = run.Execution.End switch
             {
-                { } endAs => (endAs, run.EndReason),
+                { } end => (end.Status, end.Reason),
                 null when outcome.ExitCode == 0 => (RunStatus.Succeeded, (string?)null),
                 _ => (RunStatus.Failed, $"Process exited with code {outcome.ExitCode}"),
             };
@@ -126,15 +119,9 @@ public sealed partial class RunsService
 
     private void OnTimeout(RunState run)
     {
-        lock (run.Sync)
+        if (!run.IsFinished)
         {
-            if (run.IsFinished || run.EndAs is not null)
-            {
-                return;
-            }
-            run.EndAs = RunStatus.Failed;
-            run.EndReason = "timed out";
-            run.Process?.Terminate(_options.CancelGrace);
+            run.Execution.RequestEnd(RunStatus.Failed, "timed out", _options.CancelGrace);
         }
     }
 
@@ -159,14 +146,9 @@ public sealed partial class RunsService
         }
         foreach (var run in _runs.Values)
         {
-            lock (run.Sync)
+            if (!run.IsFinished)
             {
-                if (run.Process is { } process && !run.IsFinished)
-                {
-                    run.EndAs ??= RunStatus.Failed;
-                    run.EndReason ??= "Server shutting down";
-                    process.Terminate(_options.CancelGrace);
-                }
+                run.Execution.RequestEndIfStarted(RunStatus.Failed, "Server shutting down", _options.CancelGrace);
             }
         }
         try

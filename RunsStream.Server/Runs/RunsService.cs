@@ -9,7 +9,9 @@ namespace RunsStream.Server.Runs;
 /// <summary>
 /// The runs domain: creates runs, schedules their processes (FIFO, at most
 /// MAX_CONCURRENT_RUNS at once), cancels them, and takes events from external executors.
-/// Its Send* methods are the in-process API for code that embeds the server.
+/// Public for code that embeds the server (resolve it from the app's services): its public
+/// members are the in-process API, the same as POST /runs/{runId}/events and
+/// POST /runs/{runId}/cancel, with the same rules and errors. Everything else is internal.
 /// </summary>
 public sealed partial class RunsService : IAsyncDisposable
 {
@@ -23,7 +25,7 @@ public sealed partial class RunsService : IAsyncDisposable
     private readonly RunContainment _containment;
 
     /// <exception cref="OptionsException">RUN_AS_USER cannot be used.</exception>
-    public RunsService(RunsStreamOptions options, IRunStore store, TimeProvider time, ILogger<RunsService> logger)
+    internal RunsService(RunsStreamOptions options, IRunStore store, TimeProvider time, ILogger<RunsService> logger)
     {
         _options = options;
         _store = store;
@@ -41,10 +43,10 @@ public sealed partial class RunsService : IAsyncDisposable
     }
 
     /// <summary>Where, as whom and in what runs execute.</summary>
-    public RunContainment Containment => _containment;
+    internal RunContainment Containment => _containment;
 
     /// <summary>An existing run (in memory or in the store), or null.</summary>
-    public RunState? Find(string runId)
+    internal RunState? Find(string runId)
     {
         if (_runs.TryGetValue(runId, out var run) && run.Exists)
         {
@@ -54,7 +56,7 @@ public sealed partial class RunsService : IAsyncDisposable
     }
 
     /// <summary>The run; 404 when unknown, 410 when retention deleted it.</summary>
-    public RunState Get(string runId)
+    internal RunState Get(string runId)
     {
         if (Find(runId) is { } run)
         {
@@ -91,7 +93,7 @@ public sealed partial class RunsService : IAsyncDisposable
     /// On start: runs a previous process left queued or running end as failed, "server
     /// restarted", with one terminal event after the last one that was stored.
     /// </summary>
-    public async Task RecoverAsync(CancellationToken cancellationToken = default)
+    internal async Task RecoverAsync(CancellationToken cancellationToken = default)
     {
         // Before any of them is marked failed, none of their processes may still run.
         await _containment.StopLeftoversAsync();
@@ -114,13 +116,13 @@ public sealed partial class RunsService : IAsyncDisposable
     }
 
     /// <summary>Makes every queued store write durable (a read of the store then sees it).</summary>
-    public Task FlushStoreAsync(CancellationToken cancellationToken = default) => _store.FlushAsync(cancellationToken);
+    internal Task FlushStoreAsync(CancellationToken cancellationToken = default) => _store.FlushAsync(cancellationToken);
 
     /// <summary>The output bytes [<paramref name="from"/>, <paramref name="to"/>) of a run, as stored.</summary>
-    public IEnumerable<OutputChunk> ReadOutput(string runId, RunEventType? stream, long from, long to) => _store.ReadOutput(runId, stream, from, to);
+    internal IEnumerable<OutputChunk> ReadOutput(string runId, RunEventType? stream, long from, long to) => _store.ReadOutput(runId, stream, from, to);
 
     /// <summary>Retention: deletes finished runs created before <paramref name="cutoff"/>.</summary>
-    public int DeleteFinishedBefore(DateTimeOffset cutoff)
+    internal int DeleteFinishedBefore(DateTimeOffset cutoff)
     {
         var deleted = _store.DeleteFinishedBefore(cutoff);
         foreach (var runId in deleted)
@@ -140,20 +142,17 @@ public sealed partial class RunsService : IAsyncDisposable
     /// <summary>Forgets an awaited run nobody created once its last subscriber left.</summary>
     internal void ReleaseIfUnused(RunState run)
     {
-        lock (run.Sync)
+        if (run.TryRetire())
         {
-            if (!run.Exists && run.SubscriberCount == 0)
-            {
-                _runs.TryRemove(new KeyValuePair<string, RunState>(run.RunId, run));
-            }
+            _runs.TryRemove(new KeyValuePair<string, RunState>(run.RunId, run));
         }
     }
 
     /// <summary>How many sockets are subscribed to <paramref name="runId"/> (existing or awaited).</summary>
-    public int SubscriberCountOf(string runId) => _runs.TryGetValue(runId, out var run) ? run.SubscriberCount : 0;
+    internal int SubscriberCountOf(string runId) => _runs.TryGetValue(runId, out var run) ? run.SubscriberCount : 0;
 
     /// <summary>Runs newest first, optionally after the run <paramref name="before"/> and of one status; from the store.</summary>
-    public async Task<IReadOnlyList<RunRecord>> ListAsync(int limit, string? before, RunStatus? status, CancellationToken cancellationToken = default)
+    internal async Task<IReadOnlyList<RunRecord>> ListAsync(int limit, string? before, RunStatus? status, CancellationToken cancellationToken = default)
     {
         RunRecord? cursor = null;
         if (before is not null)
@@ -172,7 +171,7 @@ public sealed partial class RunsService : IAsyncDisposable
     }
 
     /// <summary>Creates a run of <paramref name="command"/> and queues it for execution.</summary>
-    public RunState StartRun(string command, string? workspaceId)
+    internal RunState StartRun(string command, string? workspaceId)
     {
         if (string.IsNullOrWhiteSpace(command))
         {
@@ -184,7 +183,7 @@ public sealed partial class RunsService : IAsyncDisposable
         }
         if (workspaceId is not null && !RunIds.IsValid(workspaceId))
         {
-            throw RunsException.BadRequest("'workspaceId' must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
+            throw RunsException.BadRequest(RunIds.InvalidWorkspaceIdMessage);
         }
         ResolveWorkspace(workspaceId);
         if (_shuttingDown)
@@ -193,8 +192,7 @@ public sealed partial class RunsService : IAsyncDisposable
         }
 
         var now = _time.GetUtcNow();
-        var run = new RunState(RunIds.NewId(now), _options.RunLogMaxBytes, _store);
-        run.Initialize(command, workspaceId, external: false, now);
+        var run = new RunState(RunIds.NewId(now), _options.RunLogMaxBytes, _store, command, workspaceId, now);
         _runs[run.RunId] = run;
         run.Append(seq => RunEvent.ForStatus(run.RunId, seq, RunStatus.Queued, now));
         Enqueue(run);
@@ -215,39 +213,47 @@ public sealed partial class RunsService : IAsyncDisposable
 
     /// <summary>
     /// Cancels a queued or running run. Answers at once; the `cancelled` event follows when no
-    /// process of the run is left. Throws 404 for an unknown run, 409 for a finished one.
+    /// process of the run is left.
     /// </summary>
+    /// <param name="runId">The run to cancel.</param>
+    /// <param name="reason">The `reason` of its `cancelled` event.</param>
+    /// <returns><see cref="RunStatus.Cancelled"/>.</returns>
+    /// <exception cref="RunsException">The run is unknown (not_found) or was deleted by retention (gone).</exception>
+    /// <exception cref="RunConflictException">The run has already finished.</exception>
     public RunStatus Cancel(string runId, string reason = "Cancelled by user")
     {
         var run = Get(runId);
-        lock (run.Sync)
+        if (run.IsFinished)
         {
-            if (run.IsFinished)
+            throw new RunConflictException(run.RunId, run.Status!.Value);
+        }
+        RunsLog.CancelRequested(_logger, runId);
+        if (TryDequeue(run) || run.IsExternal)
+        {
+            // Null when the run ended meanwhile (an external executor's terminal status).
+            if (AppendStatus(run, RunStatus.Cancelled, reason) is null)
             {
                 throw new RunConflictException(run.RunId, run.Status!.Value);
             }
-            RunsLog.CancelRequested(_logger, runId);
-            if (TryDequeue(run) || run.IsExternal)
-            {
-                AppendStatus(run, RunStatus.Cancelled, reason);
-                return RunStatus.Cancelled;
-            }
-            run.EndAs ??= RunStatus.Cancelled;
-            run.EndReason ??= reason;
-            run.Process?.Terminate(_options.CancelGrace);
             return RunStatus.Cancelled;
         }
+        run.Execution.RequestEnd(RunStatus.Cancelled, reason, _options.CancelGrace);
+        return RunStatus.Cancelled;
     }
 
     /// <summary>
     /// Appends events from an external executor, creating the run on first use. All or
     /// nothing: a refused batch appends and creates nothing.
     /// </summary>
+    /// <param name="runId">The run's id; it must match <c>^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$</c>.</param>
+    /// <param name="events">The events in order; a terminal status may only come last.</param>
+    /// <exception cref="RunsException">A bad run id or batch (bad_request), a run this server executes (conflict), a deleted run (gone).</exception>
+    /// <exception cref="RunConflictException">The run has already finished.</exception>
     public void Publish(string runId, IReadOnlyList<PublishedEvent> events)
     {
         if (!RunIds.IsValid(runId))
         {
-            throw RunsException.BadRequest("run id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$");
+            throw RunsException.BadRequest(RunIds.InvalidRunIdMessage);
         }
         // Events after the batch's own terminal status are a publish after a terminal status:
         // 409 as when the status came in an earlier batch (docs/api.md section 3.6).
@@ -259,57 +265,38 @@ public sealed partial class RunsService : IAsyncDisposable
             }
         }
 
-        var run = GetForSubscription(runId);
-        lock (run.Sync)
+        while (true)
         {
-            if (run.Exists && !run.IsExternal)
+            var run = GetForSubscription(runId);
+            switch (run.Publish(events, _time))
             {
-                throw RunsException.Conflict($"Run '{runId}' is executed by this server; it takes no published events");
-            }
-            if (run.IsFinished)
-            {
-                throw new RunConflictException(runId, run.Status!.Value);
-            }
-            if (!run.Exists)
-            {
-                if (events.Count == 0)
-                {
+                case PublishOutcome.Accepted:
+                    return;
+                case PublishOutcome.NothingToCreate:
                     ReleaseIfUnused(run);
                     return;
-                }
-                if (_store.IsDeleted(runId))
-                {
+                case PublishOutcome.ExecutedHere:
+                    throw RunsException.Conflict($"Run '{runId}' is executed by this server; it takes no published events");
+                case PublishOutcome.Finished:
+                    throw new RunConflictException(runId, run.Status!.Value);
+                case PublishOutcome.Deleted:
                     throw new RunsException(RunsErrorCode.Gone, $"Run '{runId}' was deleted by the retention policy");
-                }
-                var now = _time.GetUtcNow();
-                run.Initialize(null, null, external: true, now);
-                if (events[0].Type != RunEventType.Status)
-                {
-                    run.MarkExternalRunning(now);
-                }
-            }
-            foreach (var published in events)
-            {
-                var now = _time.GetUtcNow();
-                run.Append(seq => published.Type == RunEventType.Status
-                    ? RunEvent.ForStatus(run.RunId, seq, published.Status!.Value, now, published.Reason ?? DefaultReason(published.Status.Value), published.ExitCode)
-                    : new RunEvent(run.RunId, seq, published.Type, published.Data, now));
+                case PublishOutcome.Retired:
+                    continue; // its last subscriber left meanwhile: the next lookup has the current state
             }
         }
     }
 
-    private static string? DefaultReason(RunStatus status) => status switch
-    {
-        RunStatus.Failed => "Failed",
-        RunStatus.Cancelled => "Cancelled",
-        _ => null,
-    };
-
-    // The in-process API, mirroring the seed's RunsService.
+    /// <summary>Appends one stdout event to <paramref name="runId"/> (see <see cref="Publish"/>).</summary>
     public void SendStdout(string runId, string data) => Publish(runId, [new PublishedEvent(RunEventType.Stdout, data)]);
 
+    /// <summary>Appends one stderr event to <paramref name="runId"/> (see <see cref="Publish"/>).</summary>
     public void SendStderr(string runId, string data) => Publish(runId, [new PublishedEvent(RunEventType.Stderr, data)]);
 
+    /// <summary>
+    /// Appends a status event to <paramref name="runId"/> (see <see cref="Publish"/>); a failed or
+    /// cancelled status without <paramref name="reason"/> gets "Failed" or "Cancelled".
+    /// </summary>
     public void SendStatus(string runId, RunStatus status, string? reason = null, int? exitCode = null) =>
         Publish(runId, [new PublishedEvent(RunEventType.Status, status.ToWire(), status, reason, exitCode)]);
 
@@ -323,7 +310,9 @@ public sealed partial class RunsService : IAsyncDisposable
 /// <summary>409: the run has already finished (the answer carries its status).</summary>
 public sealed class RunConflictException(string runId, RunStatus status) : Exception($"Run '{runId}' has already finished ({status.ToWire()})")
 {
+    /// <summary>The run that has finished.</summary>
     public string RunId { get; } = runId;
 
+    /// <summary>Its terminal status.</summary>
     public RunStatus Status { get; } = status;
 }

@@ -9,7 +9,7 @@ namespace RunsStream.Server.Runs;
 /// The runs stream on a Socket.IO namespace ("/" and "/runs"): token check on CONNECT,
 /// subscription by handshake query or `subscribe`, `unsubscribe`, cleanup on disconnect.
 /// </summary>
-public sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, ILogger<RunsSocketHandlers> logger)
+internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, ILogger<RunsSocketHandlers> logger)
 {
 
     public void Attach(SocketIONamespace ns)
@@ -52,7 +52,7 @@ public sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, 
         }
         if (!RunIds.IsValid(runId))
         {
-            error = "Invalid runId: it must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
+            error = "Invalid runId: it must match " + RunIds.Pattern;
             return false;
         }
         if (query.TryGetValue("since", out var sinceText) && sinceText.Length > 0 && (!long.TryParse(sinceText, out since) || since < 0))
@@ -134,7 +134,7 @@ public sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, 
         }
         if (!TryReadRunId(payload, out var runId))
         {
-            return (Refusal("runId must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"), null);
+            return (Refusal("runId must match " + RunIds.Pattern), null);
         }
         long since = 0;
         if (payload.TryGetProperty("since", out var sinceElement) && sinceElement.ValueKind != JsonValueKind.Null

@@ -5,7 +5,7 @@ namespace RunsStream.Server.Security;
 /// inside it by default. So: the folder can be passed through but not listed by others (0711),
 /// and the database files are the server's alone (0600).
 /// </summary>
-public static class DataDirectoryPermissions
+internal static class DataDirectoryPermissions
 {
     private const UnixFileMode TraverseOnly =
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute

@@ -3,7 +3,7 @@ using RunsStream.Server.Runs.Execution.Interop;
 namespace RunsStream.Server.Security;
 
 /// <summary>What the server does to itself at start so that the runs it executes cannot read it.</summary>
-public static class ProcessHardening
+internal static class ProcessHardening
 {
     /// <summary>
     /// Not dumpable: /proc/&lt;server&gt;/environ, mem, fd and maps become root's, and no process

@@ -9,7 +9,7 @@ namespace RunsStream.Server.Runs.Execution;
 /// short (append to the event log) and do not throw. An exception is logged and swallowed so a
 /// faulty sink cannot stop the pipes from being drained (a full pipe would block the process).
 /// </remarks>
-public interface IRunOutputSink
+internal interface IRunOutputSink
 {
     /// <param name="stream">The pipe the text was read from.</param>
     /// <param name="text">

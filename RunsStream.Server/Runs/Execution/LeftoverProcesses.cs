@@ -7,7 +7,7 @@ namespace RunsStream.Server.Runs.Execution;
 /// every process those runs still have (their cgroups, and their process groups where the
 /// recorded leader is still the same process), so nothing keeps running with nobody owning it.
 /// </summary>
-public static partial class LeftoverProcesses
+internal static partial class LeftoverProcesses
 {
     // A killed process leaves its cgroup within milliseconds; a kernel busy reaping thousands
     // of them may take longer. Past this the start goes on and the failure is logged.

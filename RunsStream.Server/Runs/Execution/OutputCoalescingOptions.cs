@@ -5,7 +5,7 @@ namespace RunsStream.Server.Runs.Execution;
 /// become one socket message per write(2). Text is flushed as soon as either bound is reached,
 /// and also whenever the other stream produces output (to keep stdout/stderr interleaving).
 /// </summary>
-public sealed class OutputCoalescingOptions
+internal sealed record OutputCoalescingOptions
 {
     /// <summary>Default for <see cref="MaxChunkBytes"/>: 64 KiB, one Linux pipe buffer.</summary>
     public const int DefaultMaxChunkBytes = 64 * 1024;
@@ -14,10 +14,10 @@ public sealed class OutputCoalescingOptions
     public const int DefaultMaxDelayMilliseconds = 2;
 
     /// <summary>Flush when pending text reaches this many UTF-8 bytes; also the largest event.</summary>
-    public int MaxChunkBytes { get; set; } = DefaultMaxChunkBytes;
+    public int MaxChunkBytes { get; init; } = DefaultMaxChunkBytes;
 
     /// <summary>Flush pending text at most this long after it arrived; zero disables coalescing.</summary>
-    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMilliseconds(DefaultMaxDelayMilliseconds);
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMilliseconds(DefaultMaxDelayMilliseconds);
 
     internal void Validate()
     {

@@ -1,7 +1,7 @@
 namespace RunsStream.Server.Runs.Execution;
 
 /// <summary>Which of the run's two output pipes a piece of text was read from.</summary>
-public enum OutputStream
+internal enum OutputStream
 {
     Stdout,
     Stderr,

@@ -11,7 +11,7 @@ namespace RunsStream.Server.Runs.Execution;
 /// <param name="ProcessGroup">The leader's pid, which is the group id.</param>
 /// <param name="StartTicks">Field 22 of /proc/&lt;pid&gt;/stat: when the leader started, in ticks since boot.</param>
 /// <param name="BootId">/proc/sys/kernel/random/boot_id at the time.</param>
-public sealed record ProcessIdentity(int ProcessGroup, long StartTicks, string BootId)
+internal sealed record ProcessIdentity(int ProcessGroup, long StartTicks, string BootId)
 {
     private const string BootIdPath = "/proc/sys/kernel/random/boot_id";
 

@@ -4,4 +4,4 @@ namespace RunsStream.Server.Runs.Execution;
 /// <param name="ExitCode">The shell's exit status, or 128 + the signal number when a signal ended it.</param>
 /// <param name="StdoutBytes">Raw bytes read from stdout (before decoding).</param>
 /// <param name="StderrBytes">Raw bytes read from stderr (before decoding).</param>
-public sealed record ProcessOutcome(int ExitCode, long StdoutBytes, long StderrBytes);
+internal sealed record ProcessOutcome(int ExitCode, long StdoutBytes, long StderrBytes);

@@ -9,7 +9,7 @@ namespace RunsStream.Server.Runs.Execution;
 /// </param>
 /// <param name="User">The account to run as (HOME is then the working directory); null for the server's own.</param>
 /// <param name="Cgroup">An empty cgroup the process joins before the command starts; null for none.</param>
-public sealed record ProcessStartRequest(
+internal sealed record ProcessStartRequest(
     string Command,
     string WorkingDirectory,
     IReadOnlyDictionary<string, string?>? ExtraEnvironment = null,

@@ -6,7 +6,7 @@ namespace RunsStream.Server.Runs.Execution;
 /// One run's cgroup (v2). Every process the run starts is born into it and cannot leave it, not
 /// even by calling setsid, so stopping the cgroup stops the whole run.
 /// </summary>
-public sealed class RunCgroup
+internal sealed class RunCgroup
 {
     private const string ProcsFile = "cgroup.procs";
     private const string KillFile = "cgroup.kill";   // Linux 5.14+

@@ -10,7 +10,7 @@ namespace RunsStream.Server.Runs.Execution;
 /// runs). Unavailable where there is no cgroup v2 hierarchy or the server may not write to it
 /// (not root and not delegated); runs are then contained by their process group only.
 /// </summary>
-public sealed partial class RunCgroups
+internal sealed partial class RunCgroups
 {
     private const string MountInfoPath = "/proc/self/mountinfo";
     private const string OwnCgroupPath = "/proc/self/cgroup";

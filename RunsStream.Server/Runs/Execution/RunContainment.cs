@@ -7,7 +7,7 @@ namespace RunsStream.Server.Runs.Execution;
 /// start stop it after a crash: the workspace (owned by the run's user), the run's user
 /// (RUN_AS_USER), its cgroup, and its entry in the <see cref="RunProcessLedger"/>.
 /// </summary>
-public sealed partial class RunContainment
+internal sealed partial class RunContainment
 {
     private readonly RunUser? _user;
     private readonly RunCgroups _cgroups;

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace RunsStream.Server.Runs.Execution;
 
-public sealed partial class RunProcess
+internal sealed partial class RunProcess
 {
     // Event ids 4701-4799: Runs/Execution.
     internal static partial class Log

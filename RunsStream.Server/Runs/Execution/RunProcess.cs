@@ -14,7 +14,7 @@ namespace RunsStream.Server.Runs.Execution;
 /// pipeline stage or a process that called setsid itself cannot outlive a cancel. The server's shutdown path is expected to call <see cref="Terminate"/> on
 /// every live run and await <see cref="Completion"/>, which is the same cancel as a user's.
 /// </remarks>
-public sealed partial class RunProcess : IAsyncDisposable
+internal sealed partial class RunProcess : IAsyncDisposable
 {
     // From the issue: after the shell exits, leftover background children get this long to
     // close the pipes before the group is killed.

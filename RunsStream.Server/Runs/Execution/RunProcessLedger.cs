@@ -8,7 +8,7 @@ namespace RunsStream.Server.Runs.Execution;
 /// After a crash (kill -9, power loss) the next start reads what is left and stops those
 /// processes before the runs are marked failed, so no command runs on with nobody owning it.
 /// </summary>
-public sealed class RunProcessLedger
+internal sealed class RunProcessLedger
 {
     /// <summary>The folder's name inside DATA_DIR.</summary>
     public const string FolderName = "run-processes";

@@ -4,7 +4,7 @@ namespace RunsStream.Server.Runs.Execution;
 /// The run's process could not be started (missing working directory, no <c>setsid</c> or
 /// <c>/bin/sh</c>, resource limits). Nothing was started and nothing needs cleaning up.
 /// </summary>
-public sealed class RunStartException : Exception
+internal sealed class RunStartException : Exception
 {
     public RunStartException(string message)
         : base(message)

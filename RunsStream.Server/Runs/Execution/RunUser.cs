@@ -9,7 +9,7 @@ namespace RunsStream.Server.Runs.Execution;
 /// <param name="Name">The account's name.</param>
 /// <param name="Uid">Its user id.</param>
 /// <param name="Gid">Its primary group id.</param>
-public sealed record RunUser(string Name, uint Uid, uint Gid)
+internal sealed record RunUser(string Name, uint Uid, uint Gid)
 {
     /// <summary>The account runs use when RUN_AS_USER is unset and the server is root.</summary>
     public const string DefaultName = "nobody";

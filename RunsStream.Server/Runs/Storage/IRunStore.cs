@@ -6,7 +6,7 @@ namespace RunsStream.Server.Runs.Storage;
 /// disk; reads see everything written before the last <see cref="FlushAsync"/>. A write is
 /// acknowledged (<see cref="IPersistenceListener.OnPersisted"/>) only once it is committed.
 /// </summary>
-public interface IRunStore : IAsyncDisposable
+internal interface IRunStore : IAsyncDisposable
 {
     /// <summary>Queues a write; never blocks on I/O.</summary>
     void Enqueue(StoreWrite write);
@@ -46,4 +46,4 @@ public interface IRunStore : IAsyncDisposable
 }
 
 /// <summary>The data of one output event and where it starts in the chosen byte space.</summary>
-public readonly record struct OutputChunk(long Offset, string Data);
+internal readonly record struct OutputChunk(long Offset, string Data);

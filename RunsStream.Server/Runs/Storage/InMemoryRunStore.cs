@@ -6,7 +6,7 @@ namespace RunsStream.Server.Runs.Storage;
 /// A store that keeps everything in process memory and nothing across restarts (STORE=memory):
 /// for embedding, for throwaway servers, and to measure what the durable store costs.
 /// </summary>
-public sealed class InMemoryRunStore : IRunStore
+internal sealed class InMemoryRunStore : IRunStore
 {
     private readonly object _lock = new();
     private readonly Dictionary<string, RunRecord> _runs = new(StringComparer.Ordinal);

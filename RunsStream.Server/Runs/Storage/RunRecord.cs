@@ -1,7 +1,7 @@
 namespace RunsStream.Server.Runs.Storage;
 
 /// <summary>A run's metadata as stored: what GET /runs answers, plus the log's bookkeeping.</summary>
-public sealed record RunRecord(
+internal sealed record RunRecord(
     string RunId,
     RunStatus Status,
     string? Command,
@@ -26,7 +26,7 @@ public sealed record RunRecord(
 /// <see cref="FromSeq"/>..<see cref="ToSeq"/>, <see cref="Bytes"/> of output, and where it sat
 /// in the output (<see cref="FromOffset"/>..<see cref="ToOffset"/>, exclusive).
 /// </summary>
-public readonly record struct RetentionGap(long FromSeq, long ToSeq, long Bytes, long FromOffset, long ToOffset, DateTimeOffset At)
+internal readonly record struct RetentionGap(long FromSeq, long ToSeq, long Bytes, long FromOffset, long ToOffset, DateTimeOffset At)
 {
     public static readonly RetentionGap None = default;
 

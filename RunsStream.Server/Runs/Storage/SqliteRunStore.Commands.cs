@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 
 namespace RunsStream.Server.Runs.Storage;
 
-public sealed partial class SqliteRunStore
+internal sealed partial class SqliteRunStore
 {
     /// <summary>The prepared statements of one transaction.</summary>
     private sealed class WriteCommands : IDisposable

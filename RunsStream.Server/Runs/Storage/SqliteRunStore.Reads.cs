@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace RunsStream.Server.Runs.Storage;
 
 /// <summary>Reads, each on its own pooled connection (WAL: readers never wait for the writer).</summary>
-public sealed partial class SqliteRunStore
+internal sealed partial class SqliteRunStore
 {
     private const string RunColumns = """
         run_id, status, command, workspace_id, created_at, started_at, finished_at, exit_code, reason, external,

@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 
 namespace RunsStream.Server.Runs.Storage;
 
-public sealed partial class SqliteRunStore
+internal sealed partial class SqliteRunStore
 {
     /// <summary>
     /// Tables: runs (metadata and the retention gap), events (one row per event, with its byte

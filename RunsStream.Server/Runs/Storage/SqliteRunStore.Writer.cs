@@ -12,7 +12,7 @@ namespace RunsStream.Server.Runs.Storage;
 /// succeeds <see cref="Health"/> says why, and the runs, whose events stay in memory
 /// unacknowledged, pause their output (<see cref="RunState.WaitForStoreAsync"/>).
 /// </summary>
-public sealed partial class SqliteRunStore
+internal sealed partial class SqliteRunStore
 {
     /// <summary>Wait before the first retry of a failed commit.</summary>
     public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(50);

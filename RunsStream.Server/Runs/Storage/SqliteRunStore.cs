@@ -10,7 +10,7 @@ namespace RunsStream.Server.Runs.Storage;
 /// <see cref="MaxBatchBytes"/> of data, whichever comes first; readers use their own pooled
 /// connections and never block the writer.
 /// </summary>
-public sealed partial class SqliteRunStore : IRunStore
+internal sealed partial class SqliteRunStore : IRunStore
 {
     /// <summary>Longest a write waits for its batch to commit (the window a crash can lose).</summary>
     public static readonly TimeSpan MaxBatchDelay = TimeSpan.FromMilliseconds(100);

@@ -10,7 +10,7 @@ namespace RunsStream.Server.Runs.Storage;
 /// <param name="Reason">Why the last commit failed; null while writable.</param>
 /// <param name="Since">When the first of the failures in a row happened.</param>
 /// <param name="FailedAttempts">Commits that failed in a row.</param>
-public sealed record StoreHealth(bool IsWritable, string? Reason, DateTimeOffset? Since, int FailedAttempts)
+internal sealed record StoreHealth(bool IsWritable, string? Reason, DateTimeOffset? Since, int FailedAttempts)
 {
     public static readonly StoreHealth Writable = new(true, null, null, 0);
 }
@@ -20,7 +20,7 @@ public sealed record StoreHealth(bool IsWritable, string? Reason, DateTimeOffset
 /// the writes stay queued and are retried, and a later flush completes once they are durable;
 /// otherwise the store's writer stopped and nothing will be written any more.
 /// </summary>
-public sealed class StoreUnavailableException(string message, bool retrying, Exception? inner = null) : Exception(message, inner)
+internal sealed class StoreUnavailableException(string message, bool retrying, Exception? inner = null) : Exception(message, inner)
 {
     public bool Retrying { get; } = retrying;
 }

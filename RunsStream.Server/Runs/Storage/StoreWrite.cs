@@ -1,22 +1,22 @@
 namespace RunsStream.Server.Runs.Storage;
 
 /// <summary>A queued write. <see cref="Owner"/> hears when its events are durable.</summary>
-public abstract record StoreWrite(IPersistenceListener? Owner);
+internal abstract record StoreWrite(IPersistenceListener? Owner);
 
 /// <summary>Insert or update a run's metadata.</summary>
-public sealed record SaveRunWrite(RunRecord Run, IPersistenceListener? Owner = null) : StoreWrite(Owner);
+internal sealed record SaveRunWrite(RunRecord Run, IPersistenceListener? Owner = null) : StoreWrite(Owner);
 
 /// <summary>
 /// Append one event. <see cref="Offset"/> is where its data starts in the run's output (both
 /// streams), <see cref="StreamOffset"/> where it starts in its own stream.
 /// </summary>
-public sealed record AppendEventWrite(RunEvent Event, long Offset, long StreamOffset, IPersistenceListener? Owner = null) : StoreWrite(Owner);
+internal sealed record AppendEventWrite(RunEvent Event, long Offset, long StreamOffset, IPersistenceListener? Owner = null) : StoreWrite(Owner);
 
 /// <summary>Delete the events of a retention gap and record the gap on the run.</summary>
-public sealed record DropEventsWrite(string RunId, long FromSeq, long ToSeq, RetentionGap Gap) : StoreWrite((IPersistenceListener?)null);
+internal sealed record DropEventsWrite(string RunId, long FromSeq, long ToSeq, RetentionGap Gap) : StoreWrite((IPersistenceListener?)null);
 
 /// <summary>Told by the writer once events up to a seq are durable.</summary>
-public interface IPersistenceListener
+internal interface IPersistenceListener
 {
     void OnPersisted(long seq);
 }
