@@ -18,6 +18,8 @@ var servers = (Arg("--servers") ?? "ours,node").Split(',').Select(s => s == "nod
 var outDir = Arg("--out") ?? Path.Combine(root, "bench", "results");
 var microFile = Arg("--micro-report");
 var workDir = Directory.CreateTempSubdirectory("runsstream-bench-").FullName;
+// The servers' runs read their input files here; a root server runs them as nobody.
+File.SetUnixFileMode(workDir, (UnixFileMode)0b111_101_101);
 var config = (quick ? BenchConfig.Quick(root, workDir) : BenchConfig.Full(root, workDir)) with { OursDll = Arg("--ours-dll") };
 if (Arg("--repeats") is { } repeats)
 {

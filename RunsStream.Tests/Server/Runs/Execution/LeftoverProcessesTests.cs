@@ -110,7 +110,7 @@ public sealed class LeftoverProcessesTests
     {
         var marker = Marker(4249);
         using var stranger = StartGroup($"sleep {marker}");
-        Assert.That(await Eventually.TrueAsync(() => ProcessTable.WithArgument(marker).Count == 1), "the stranger runs");
+        await Eventually.WaitUntilAsync(() => ProcessTable.WithArgument(marker).Count == 1, "the stranger is running");
         var ledger = new RunProcessLedger(_dataDirectory);
         ledger.Record(new RunProcessLedger.Entry("run-c", ProcessIdentity.Of(stranger.Id)! with { BootId = "another-boot" }, CgroupPath: null));
 

@@ -1,3 +1,4 @@
+using RunsStream.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using System.Text;
 using RunsStream.Server.Runs.Execution;
