@@ -159,5 +159,6 @@ public sealed partial class RunsService
         {
             // A process that outlives SIGKILL is the kernel's problem; the host must still stop.
         }
+        _containment.Shutdown();
     }
 }

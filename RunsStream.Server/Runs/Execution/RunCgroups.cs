@@ -79,6 +79,22 @@ internal sealed partial class RunCgroups
         }
     }
 
+    /// <summary>Removes this server's directory when no run's cgroup is left in it (at shutdown).</summary>
+    public void RemoveRootIfEmpty()
+    {
+        if (Root is null)
+        {
+            return;
+        }
+        try
+        {
+            Directory.Delete(Root); // rmdir: refused while a run's cgroup is still there
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
     /// <summary>The cgroups left in this server's directory (by a previous process of it).</summary>
     public IReadOnlyList<RunCgroup> Existing() =>
         Root is null ? [] : Directory.EnumerateDirectories(Root).Select(path => new RunCgroup(path)).ToList();

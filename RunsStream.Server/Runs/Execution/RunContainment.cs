@@ -91,6 +91,9 @@ internal sealed partial class RunContainment
         return null;
     }
 
+    /// <summary>At shutdown, once every run has ended: the server's cgroup folder goes too.</summary>
+    public void Shutdown() => _cgroups.RemoveRootIfEmpty();
+
     /// <summary>On start: stops every process that runs of a previous server process still have.</summary>
     public Task<int> StopLeftoversAsync() => LeftoverProcesses.StopAsync(_ledger, _cgroups, _time, _logger);
 
