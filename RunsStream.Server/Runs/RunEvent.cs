@@ -68,6 +68,9 @@ internal sealed class RunEvent
 
     public bool IsMarker => DroppedBytes is not null;
 
+    /// <summary>On a <see cref="RunEventType.Stage"/> event: which stage started or ended, and how.</summary>
+    public StageMark? Stage { get; init; }
+
     public bool IsTerminal => Type == RunEventType.Status && Status is { } s && s.IsTerminal();
 
     public static RunEvent ForStatus(string runId, long seq, RunStatus status, DateTimeOffset timestamp, string? reason = null, int? exitCode = null, long? stdoutBytes = null, long? stderrBytes = null) =>
@@ -80,8 +83,17 @@ internal sealed class RunEvent
             StderrBytes = stderrBytes,
         };
 
+    /// <summary>A `stage` event: it carries no output (its data is empty), only <paramref name="stage"/>.</summary>
+    public static RunEvent ForStage(string runId, long seq, StageMark stage, DateTimeOffset timestamp) =>
+        new(runId, seq, RunEventType.Stage, [], timestamp) { Stage = stage };
+
     public void WriteJson(Utf8JsonWriter json)
     {
+        if (Stage is { } stage)
+        {
+            WriteStageJson(json, stage);
+            return;
+        }
         json.WriteStartObject();
         json.WriteString("runId"u8, RunId);
         json.WriteNumber("seq"u8, Seq);
@@ -113,6 +125,35 @@ internal sealed class RunEvent
             json.WriteNumber("droppedBytes"u8, dropped);
             json.WriteNumber("droppedFromSeq"u8, DroppedFromSeq ?? Seq);
         }
+        json.WriteEndObject();
+    }
+
+    // The `stage` event's own shape (docs/api.md section 7.1), not a run-event's.
+    private void WriteStageJson(Utf8JsonWriter json, StageMark stage)
+    {
+        json.WriteStartObject();
+        json.WriteString("runId"u8, RunId);
+        json.WriteNumber("seq"u8, Seq);
+        json.WriteString("name"u8, stage.Name);
+        json.WriteNumber("index"u8, stage.Index);
+        json.WriteString("status"u8, stage.Status.ToWire());
+        if (stage.ExitCode is { } exitCode)
+        {
+            json.WriteNumber("exitCode"u8, exitCode);
+        }
+        else
+        {
+            json.WriteNull("exitCode"u8);
+        }
+        if (stage.DurationMs is { } duration)
+        {
+            json.WriteNumber("durationMs"u8, duration);
+        }
+        else
+        {
+            json.WriteNull("durationMs"u8);
+        }
+        json.WriteString("at"u8, Timestamps.ToIso(Timestamp));
         json.WriteEndObject();
     }
 

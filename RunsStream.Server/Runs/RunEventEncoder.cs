@@ -12,6 +12,9 @@ internal static class RunEventEncoder
 {
     public const string EventName = "run-event";
 
+    /// <summary>The event of a pipeline's stage marks (docs/api.md section 7.1); a client that does not listen for it never sees it.</summary>
+    public const string StageEventName = "stage";
+
     /// <summary>The packet of <paramref name="e"/> for namespace <paramref name="ns"/>, encoded on first use.</summary>
     public static SocketIOEncodedPacket Encode(RunEvent e, string ns)
     {
@@ -39,7 +42,7 @@ internal static class RunEventEncoder
 
     /// <summary>A fresh packet, not kept: what <see cref="Encode"/> does once per namespace.</summary>
     public static SocketIOEncodedPacket EncodeUncached(RunEvent e, string ns) =>
-        SocketIOEncodedPacket.Event(ns, EventName, e, static (json, e) => e.WriteJson(json));
+        SocketIOEncodedPacket.Event(ns, e.Type == RunEventType.Stage ? StageEventName : EventName, e, static (json, e) => e.WriteJson(json));
 
     /// <summary>How many namespaces <paramref name="e"/> is encoded for so far.</summary>
     internal static int EncodedNamespaces(RunEvent e)

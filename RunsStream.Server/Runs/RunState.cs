@@ -21,6 +21,7 @@ internal sealed class RunState : IPersistenceListener
     private readonly StoreFlowControl _flow;
     private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _retired;
+    private RunStage[]? _stages;
 
     /// <summary>A run nobody has created yet: subscribers wait on it, a publisher may create it.</summary>
     internal RunState(string runId, long logCapBytes, IRunStore store)
@@ -33,12 +34,15 @@ internal sealed class RunState : IPersistenceListener
     }
 
     /// <summary>A run this server executes, created now (its first event, `queued`, is the caller's).</summary>
-    internal RunState(string runId, long logCapBytes, IRunStore store, string command, string? workspaceId, DateTimeOffset createdAt)
+    /// <param name="command">The command; null for a pipeline (<paramref name="stages"/>).</param>
+    internal RunState(string runId, long logCapBytes, IRunStore store, string? command, string? workspaceId, DateTimeOffset createdAt, string executor = "process", IReadOnlyList<RunStage>? stages = null)
         : this(runId, logCapBytes, store)
     {
         Command = command;
         WorkspaceId = workspaceId;
         CreatedAt = createdAt;
+        Executor = executor;
+        _stages = stages?.ToArray();
     }
 
     /// <summary>A run known only to the store (finished, or from an earlier process).</summary>
@@ -61,6 +65,8 @@ internal sealed class RunState : IPersistenceListener
         LastSeq = record.LastSeq;
         StdoutBytes = record.StdoutBytes;
         StderrBytes = record.StderrBytes;
+        Executor = record.Executor;
+        _stages = record.Stages?.ToArray();
     }
 
     public string RunId { get; }
@@ -71,6 +77,15 @@ internal sealed class RunState : IPersistenceListener
     public string? Command { get; private set; }
 
     public string? WorkspaceId { get; private set; }
+
+    /// <summary>The executor's name; null for an external run.</summary>
+    public string? Executor { get; private set; }
+
+    /// <summary>The stages of a pipeline run as they are now; null for a run of one command.</summary>
+    public IReadOnlyList<RunStage>? Stages
+    {
+        get { lock (_lock) return _stages?.ToArray(); }
+    }
 
     public DateTimeOffset CreatedAt { get; private set; }
 
@@ -110,6 +125,10 @@ internal sealed class RunState : IPersistenceListener
         {
             return Status is { } status
                 ? new RunRecord(RunId, status, Command, WorkspaceId, CreatedAt, StartedAt, FinishedAt, ExitCode, Reason, IsExternal, LastSeq, StdoutBytes, StderrBytes, _log.Gap)
+                {
+                    Executor = Executor,
+                    Stages = _stages?.ToArray(),
+                }
                 : null;
         }
     }
@@ -245,6 +264,21 @@ internal sealed class RunState : IPersistenceListener
             ApplyStatus(e, status);
             _store.Enqueue(new SaveRunWrite(Snapshot()!));
         }
+        else if (e.Stage is { } stage && _stages is not null && (uint)stage.Index < (uint)_stages.Length)
+        {
+            ApplyStage(e, stage);
+            _store.Enqueue(new SaveRunWrite(Snapshot()!));
+        }
+    }
+
+    private void ApplyStage(RunEvent e, StageMark mark)
+    {
+        var stage = _stages![mark.Index];
+        _stages[mark.Index] = mark.Status switch
+        {
+            StageStatus.Running => stage with { Status = StageStatus.Running, StartedAt = e.Timestamp },
+            _ => stage with { Status = mark.Status, EndedAt = e.Timestamp, ExitCode = mark.ExitCode },
+        };
     }
 
     private void ApplyStatus(RunEvent e, RunStatus status)

@@ -58,6 +58,9 @@ public enum RunEventType
 
     /// <summary>A change of the run's status.</summary>
     Status,
+
+    /// <summary>A stage of a pipeline started or ended (sent as the `stage` event, not as `run-event`).</summary>
+    Stage,
 }
 
 internal static class RunEventTypes
@@ -66,6 +69,7 @@ internal static class RunEventTypes
     {
         RunEventType.Stdout => "stdout",
         RunEventType.Stderr => "stderr",
+        RunEventType.Stage => "stage",
         _ => "status",
     };
 

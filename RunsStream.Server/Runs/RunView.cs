@@ -2,7 +2,10 @@ using RunsStream.Server.Runs.Storage;
 
 namespace RunsStream.Server.Runs;
 
-/// <summary>GET /runs/{runId}: always all nine keys, null where a field does not apply.</summary>
+/// <summary>
+/// GET /runs/{runId}: always all nine keys of the contract, null where a field does not apply,
+/// plus `executor` and `stages` (issue 13; null for an external run and a run of one command).
+/// </summary>
 internal sealed record RunView(
     string RunId,
     string? Status,
@@ -12,7 +15,9 @@ internal sealed record RunView(
     string? StartedAt,
     string? FinishedAt,
     int? ExitCode,
-    string? Reason)
+    string? Reason,
+    string? Executor,
+    IReadOnlyList<StageView>? Stages)
 {
     public static RunView From(RunRecord run) => new(
         run.RunId,
@@ -23,7 +28,21 @@ internal sealed record RunView(
         run.StartedAt is { } started ? Timestamps.ToIso(started) : null,
         run.FinishedAt is { } finished ? Timestamps.ToIso(finished) : null,
         run.ExitCode,
-        run.Reason);
+        run.Reason,
+        run.Executor,
+        run.Stages?.Select(StageView.From).ToArray());
 
     public static RunView From(RunState run) => From(run.Snapshot() ?? throw RunsException.NotFound(run.RunId));
+}
+
+/// <summary>One stage of a pipeline in GET /runs/{runId}.</summary>
+internal sealed record StageView(string Name, string Command, string Status, string? StartedAt, string? EndedAt, int? ExitCode)
+{
+    public static StageView From(RunStage stage) => new(
+        stage.Name,
+        stage.Command,
+        stage.Status.ToWire(),
+        stage.StartedAt is { } started ? Timestamps.ToIso(started) : null,
+        stage.EndedAt is { } ended ? Timestamps.ToIso(ended) : null,
+        stage.ExitCode);
 }

@@ -38,7 +38,7 @@ internal static class RunsEndpoints
     private static async Task<IResult> StartAsync(HttpContext context, RunsService runs, RunsStreamOptions options)
     {
         var request = RunRequestParser.Parse(await JsonBody.ReadAsync(context, options.MaxBodyBytes));
-        var run = runs.StartRun(request.Command, request.WorkspaceId);
+        var run = runs.StartRun(request);
         return Results.Json(new { runId = run.RunId, status = RunStatus.Queued.ToWire() }, ApiJson.Options, statusCode: StatusCodes.Status201Created);
     }
 

@@ -8,8 +8,8 @@ internal static partial class RunsLog
     [LoggerMessage(3001, LogLevel.Error, "Replay of run {RunId} to socket {SocketId} failed")]
     public static partial void PumpFailed(ILogger logger, string runId, string socketId, Exception exception);
 
-    [LoggerMessage(3002, LogLevel.Information, "Run {RunId} started: pid {ProcessId}")]
-    public static partial void RunStarted(ILogger logger, string runId, int processId);
+    [LoggerMessage(3002, LogLevel.Information, "Run {RunId} started by the {Executor} executor")]
+    public static partial void RunStarted(ILogger logger, string runId, string executor);
 
     [LoggerMessage(3003, LogLevel.Information, "Run {RunId} ended {Status} (exit code {ExitCode})")]
     public static partial void RunEnded(ILogger logger, string runId, string status, int? exitCode);
@@ -25,6 +25,9 @@ internal static partial class RunsLog
 
     [LoggerMessage(3008, LogLevel.Information, "Retention deleted {Count} runs created before {Cutoff}")]
     public static partial void RetentionDeleted(ILogger logger, int count, DateTimeOffset cutoff);
+
+    [LoggerMessage(3009, LogLevel.Information, "Run {RunId} stage {Index} ({Stage}) ended {Status} (exit code {ExitCode})")]
+    public static partial void StageEnded(ILogger logger, string runId, int index, string stage, string status, int? exitCode);
 
     [LoggerMessage(3006, LogLevel.Error, "Run {RunId} failed inside the server")]
     public static partial void RunCrashed(ILogger logger, string runId, Exception exception);

@@ -69,53 +69,68 @@ public sealed partial class RunsService
     {
         try
         {
-            var sink = new RunOutputSink(run, _time);
-            RunProcess process;
-            ProcessStartRequest? request = null;
-            try
+            // A run accepted by a server that had this executor, queued when this one started.
+            if (_executors.Find(run.Executor) is not { } executor)
             {
-                request = _containment.Prepare(run.RunId, run.Command!, ResolveWorkspace(run.WorkspaceId));
-                process = RunProcess.Start(request, sink, _coalescing, _logger);
-            }
-            catch (Exception ex) when (ex is RunStartException or IOException or UnauthorizedAccessException)
-            {
-                if (request is not null)
-                {
-                    await _containment.StartFailedAsync(request);
-                }
-                RunsLog.RunStartFailed(_logger, run.RunId, ex.Message);
-                AppendStatus(run, RunStatus.Failed, "Failed to start: " + ex.Message);
+                AppendStatus(run, RunStatus.Failed, $"Failed to start: executor \"{run.Executor}\" is not available");
                 return;
             }
-            _containment.Started(run.RunId, process);
-
-            AppendStatus(run, RunStatus.Running);
-            run.Execution.Attach(process, _options.CancelGrace); // terminates it if cancelled while it was starting
-            sink.Open();
-            RunsLog.RunStarted(_logger, run.RunId, process.ProcessId);
-
+            // The run's whole time counts, every stage of a pipeline included.
             using var timeout = _options.RunTimeout is { } limit
                 ? _time.CreateTimer(_ => OnTimeout(run), null, limit, Timeout.InfiniteTimeSpan)
                 : null;
-            var outcome = await process.Completion;
-            await process.DisposeAsync();
-            _containment.Ended(run.RunId);
-
-            var (status, reason) = run.Execution.End switch
+            if (run.Stages is { } stages)
             {
-                { } end => (end.Status, end.Reason),
-                null when outcome.ExitCode == 0 => (RunStatus.Succeeded, (string?)null),
-                _ => (RunStatus.Failed, $"Process exited with code {outcome.ExitCode}"),
-            };
-            AppendStatus(run, status, reason, outcome.ExitCode, outcome.StdoutBytes, outcome.StderrBytes);
-            RunsLog.RunEnded(_logger, run.RunId, status.ToWire(), outcome.ExitCode);
+                await ExecutePipelineAsync(run, executor, stages);
+            }
+            else
+            {
+                await ExecuteCommandAsync(run, executor);
+            }
         }
         catch (Exception ex)
         {
             RunsLog.RunCrashed(_logger, run.RunId, ex);
+            EndStages(run, StageStatus.Failed);
             AppendStatus(run, RunStatus.Failed, "Internal error: " + ex.Message);
         }
     }
+
+    private async Task ExecuteCommandAsync(RunState run, IRunExecutor executor)
+    {
+        var sink = new RunOutputSink(run, _time);
+        IRunExecution execution;
+        try
+        {
+            execution = executor.Start(RequestFor(run, run.Command!), sink);
+        }
+        catch (Exception ex) when (ex is RunStartException or IOException or UnauthorizedAccessException or RunsException)
+        {
+            RunsLog.RunStartFailed(_logger, run.RunId, ex.Message);
+            AppendStatus(run, RunStatus.Failed, "Failed to start: " + ex.Message);
+            return;
+        }
+
+        AppendStatus(run, RunStatus.Running);
+        run.Execution.Attach(execution, _options.CancelGrace); // terminates it if cancelled while it was starting
+        sink.Open();
+        RunsLog.RunStarted(_logger, run.RunId, executor.Name);
+
+        var exit = await execution.Completion;
+        run.Execution.Detach(execution);
+        var (status, reason) = run.Execution.End switch
+        {
+            { } end => (end.Status, end.Reason),
+            null when exit.ExitCode == 0 => (RunStatus.Succeeded, (string?)null),
+            _ => (RunStatus.Failed, exit.Reason ?? $"Process exited with code {exit.ExitCode}"),
+        };
+        AppendStatus(run, status, reason, exit.ExitCode, exit.StdoutBytes, exit.StderrBytes);
+        RunsLog.RunEnded(_logger, run.RunId, status.ToWire(), exit.ExitCode);
+    }
+
+    /// <summary>What the executor is asked to run: <paramref name="command"/> in the run's workspace.</summary>
+    private ExecutorRequest RequestFor(RunState run, string command) =>
+        new(run.RunId, command, ResolveWorkspace(run.WorkspaceId));
 
     private void OnTimeout(RunState run)
     {

@@ -23,6 +23,7 @@ public sealed partial class RunsService : IAsyncDisposable
     private readonly string _workspaceRoot;
     private readonly IRunStore _store;
     private readonly RunContainment _containment;
+    private readonly RunExecutors _executors;
 
     /// <exception cref="OptionsException">RUN_AS_USER cannot be used.</exception>
     internal RunsService(RunsStreamOptions options, IRunStore store, TimeProvider time, ILogger<RunsService> logger)
@@ -40,7 +41,15 @@ public sealed partial class RunsService : IAsyncDisposable
         {
             throw new OptionsException(ex.Message);
         }
+        // One line per executor (docs/executors.md); the first is the default.
+        _executors = new RunExecutors(
+        [
+            new ProcessExecutor(_containment, _coalescing, time, logger),
+        ]);
     }
+
+    /// <summary>The executors runs may ask for.</summary>
+    internal RunExecutors Executors => _executors;
 
     /// <summary>Where, as whom and in what runs execute.</summary>
     internal RunContainment Containment => _containment;
@@ -96,12 +105,13 @@ public sealed partial class RunsService : IAsyncDisposable
     internal async Task RecoverAsync(CancellationToken cancellationToken = default)
     {
         // Before any of them is marked failed, none of their processes may still run.
-        await _containment.StopLeftoversAsync();
+        await _executors.RecoverAsync();
         foreach (var record in _store.ListUnfinished())
         {
             var run = new RunState(record, _options.RunLogMaxBytes, _store);
             _runs[run.RunId] = run;
             var now = _time.GetUtcNow();
+            EndStages(run, StageStatus.Failed, now);
             run.Append(seq => RunEvent.ForStatus(run.RunId, seq, RunStatus.Failed, now, "server restarted", null, run.StdoutBytes, run.StderrBytes));
             RunsLog.RunRecovered(_logger, run.RunId);
         }
@@ -171,16 +181,24 @@ public sealed partial class RunsService : IAsyncDisposable
     }
 
     /// <summary>Creates a run of <paramref name="command"/> and queues it for execution.</summary>
-    internal RunState StartRun(string command, string? workspaceId)
+    internal RunState StartRun(string command, string? workspaceId) => StartRun(new RunRequest(command, workspaceId));
+
+    /// <summary>Creates a run of a command or a pipeline and queues it for execution.</summary>
+    internal RunState StartRun(RunRequest request)
     {
-        if (string.IsNullOrWhiteSpace(command))
+        var (command, workspaceId) = (request.Command, request.WorkspaceId);
+        if (request.Stages is { } stageRequests)
         {
-            throw RunsException.BadRequest("'command' must be a non-empty string");
+            for (var i = 0; i < stageRequests.Count; i++)
+            {
+                CheckCommand(stageRequests[i].Command, $"stages[{i}].command");
+            }
         }
-        if (command.Length > _options.MaxCommandLength)
+        else
         {
-            throw RunsException.BadRequest($"'command' is longer than {_options.MaxCommandLength} characters");
+            CheckCommand(command, "command");
         }
+        var executor = _executors.Resolve(request.Executor);
         if (workspaceId is not null && !RunIds.IsValid(workspaceId))
         {
             throw RunsException.BadRequest(RunIds.InvalidWorkspaceIdMessage);
@@ -192,11 +210,24 @@ public sealed partial class RunsService : IAsyncDisposable
         }
 
         var now = _time.GetUtcNow();
-        var run = new RunState(RunIds.NewId(now), _options.RunLogMaxBytes, _store, command, workspaceId, now);
+        var stages = request.Stages?.Select(s => new RunStage(s.Name, s.Command)).ToArray();
+        var run = new RunState(RunIds.NewId(now), _options.RunLogMaxBytes, _store, command, workspaceId, now, executor.Name, stages);
         _runs[run.RunId] = run;
         run.Append(seq => RunEvent.ForStatus(run.RunId, seq, RunStatus.Queued, now));
         Enqueue(run);
         return run;
+    }
+
+    private void CheckCommand(string? command, string field)
+    {
+        if (string.IsNullOrWhiteSpace(command))
+        {
+            throw RunsException.BadRequest($"'{field}' must be a non-empty string");
+        }
+        if (command.Length > _options.MaxCommandLength)
+        {
+            throw RunsException.BadRequest($"'{field}' is longer than {_options.MaxCommandLength} characters");
+        }
     }
 
     /// <summary>The working directory of a workspace; refuses ids that would leave the root.</summary>

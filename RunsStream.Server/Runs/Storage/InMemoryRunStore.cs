@@ -132,7 +132,7 @@ internal sealed class InMemoryRunStore : IRunStore
         foreach (var stored in events)
         {
             var e = stored.Event;
-            if (e.Type == RunEventType.Status || (stream is { } only && e.Type != only))
+            if (e.Type is RunEventType.Status or RunEventType.Stage || (stream is { } only && e.Type != only))
             {
                 continue;
             }

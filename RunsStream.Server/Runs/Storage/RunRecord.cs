@@ -17,6 +17,12 @@ internal sealed record RunRecord(
     long StderrBytes,
     RetentionGap Gap)
 {
+    /// <summary>The executor of a run this server executes ("process", ...); null for an external run.</summary>
+    public string? Executor { get; init; }
+
+    /// <summary>The stages of a pipeline run, in order; null for a run of one command.</summary>
+    public IReadOnlyList<RunStage>? Stages { get; init; }
+
     /// <summary>Output bytes of both streams, the length of the raw log.</summary>
     public long OutputBytes => StdoutBytes + StderrBytes;
 }

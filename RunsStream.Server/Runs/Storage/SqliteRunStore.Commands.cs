@@ -16,18 +16,21 @@ internal sealed partial class SqliteRunStore
         {
             _saveRun = Prepare(connection, transaction, """
                 INSERT INTO runs(run_id, status, command, workspace_id, created_at, started_at, finished_at, exit_code, reason, external,
-                                 last_seq, stdout_bytes, stderr_bytes, gap_from, gap_to, gap_bytes, gap_from_offset, gap_to_offset, gap_at)
+                                 last_seq, stdout_bytes, stderr_bytes, gap_from, gap_to, gap_bytes, gap_from_offset, gap_to_offset, gap_at,
+                                 executor, stages)
                 VALUES($id, $status, $command, $workspace, $created, $started, $finished, $exit, $reason, $external,
-                       $last, $out, $err, $gfrom, $gto, $gbytes, $gfromoff, $gtooff, $gat)
+                       $last, $out, $err, $gfrom, $gto, $gbytes, $gfromoff, $gtooff, $gat, $executor, $stages)
                 ON CONFLICT(run_id) DO UPDATE SET status=$status, started_at=$started, finished_at=$finished, exit_code=$exit,
                     reason=$reason, last_seq=MAX(last_seq, $last), stdout_bytes=$out, stderr_bytes=$err,
-                    gap_from=$gfrom, gap_to=$gto, gap_bytes=$gbytes, gap_from_offset=$gfromoff, gap_to_offset=$gtooff, gap_at=$gat
+                    gap_from=$gfrom, gap_to=$gto, gap_bytes=$gbytes, gap_from_offset=$gfromoff, gap_to_offset=$gtooff, gap_at=$gat,
+                    stages=$stages
                 """, "$id", "$status", "$command", "$workspace", "$created", "$started", "$finished", "$exit", "$reason", "$external",
-                "$last", "$out", "$err", "$gfrom", "$gto", "$gbytes", "$gfromoff", "$gtooff", "$gat");
+                "$last", "$out", "$err", "$gfrom", "$gto", "$gbytes", "$gfromoff", "$gtooff", "$gat", "$executor", "$stages");
             _appendEvent = Prepare(connection, transaction, """
-                INSERT OR REPLACE INTO events(run_id, seq, type, data, ts, status, reason, exit_code, stdout_bytes, stderr_bytes, out_offset, stream_offset)
-                VALUES($id, $seq, $type, CAST($data AS TEXT), $ts, $status, $reason, $exit, $out, $err, $offset, $soffset)
-                """, "$id", "$seq", "$type", "$data", "$ts", "$status", "$reason", "$exit", "$out", "$err", "$offset", "$soffset");
+                INSERT OR REPLACE INTO events(run_id, seq, type, data, ts, status, reason, exit_code, stdout_bytes, stderr_bytes, out_offset, stream_offset,
+                                              stage_name, stage_index, duration_ms)
+                VALUES($id, $seq, $type, CAST($data AS TEXT), $ts, $status, $reason, $exit, $out, $err, $offset, $soffset, $sname, $sindex, $duration)
+                """, "$id", "$seq", "$type", "$data", "$ts", "$status", "$reason", "$exit", "$out", "$err", "$offset", "$soffset", "$sname", "$sindex", "$duration");
             _dropEvents = Prepare(connection, transaction, "DELETE FROM events WHERE run_id=$id AND seq BETWEEN $from AND $to", "$id", "$from", "$to");
             _recordGap = Prepare(connection, transaction, """
                 UPDATE runs SET gap_from=$gfrom, gap_to=$gto, gap_bytes=$gbytes, gap_from_offset=$gfromoff, gap_to_offset=$gtooff, gap_at=$gat
@@ -66,6 +69,8 @@ internal sealed partial class SqliteRunStore
             Set(c, "$out", run.StdoutBytes);
             Set(c, "$err", run.StderrBytes);
             SetGap(c, run.Gap);
+            Set(c, "$executor", run.Executor);
+            Set(c, "$stages", run.Stages is { } stages ? StagesJson.Write(stages) : null);
             c.ExecuteNonQuery();
         }
 
@@ -88,9 +93,12 @@ internal sealed partial class SqliteRunStore
             Set(c, "$type", (int)e.Type);
             Set(c, "$data", e.DataUtf8Array); // UTF-8 bound as is; stored as TEXT by the CAST
             Set(c, "$ts", ToMillis(e.Timestamp));
-            Set(c, "$status", e.Status?.ToWire());
+            Set(c, "$status", e.Stage is { } stage ? stage.Status.ToWire() : e.Status?.ToWire());
             Set(c, "$reason", e.Reason);
-            Set(c, "$exit", e.ExitCode);
+            Set(c, "$exit", e.Stage is { } s ? s.ExitCode : e.ExitCode);
+            Set(c, "$sname", e.Stage?.Name);
+            Set(c, "$sindex", e.Stage?.Index);
+            Set(c, "$duration", e.Stage?.DurationMs);
             Set(c, "$out", e.StdoutBytes);
             Set(c, "$err", e.StderrBytes);
             Set(c, "$offset", write.Offset);

@@ -8,7 +8,8 @@ internal sealed partial class SqliteRunStore
 {
     private const string RunColumns = """
         run_id, status, command, workspace_id, created_at, started_at, finished_at, exit_code, reason, external,
-        last_seq, stdout_bytes, stderr_bytes, gap_from, gap_to, gap_bytes, gap_from_offset, gap_to_offset, gap_at
+        last_seq, stdout_bytes, stderr_bytes, gap_from, gap_to, gap_bytes, gap_from_offset, gap_to_offset, gap_at,
+        executor, stages
         """;
 
     public RunRecord? GetRun(string runId)
@@ -98,7 +99,12 @@ internal sealed partial class SqliteRunStore
             r.GetInt64(10),
             r.GetInt64(11),
             r.GetInt64(12),
-            new RetentionGap(r.GetInt64(13), r.GetInt64(14), r.GetInt64(15), r.GetInt64(16), r.GetInt64(17), FromMillis(r.GetInt64(18))));
+            new RetentionGap(r.GetInt64(13), r.GetInt64(14), r.GetInt64(15), r.GetInt64(16), r.GetInt64(17), FromMillis(r.GetInt64(18))))
+        {
+            // A run stored before schema 2 that this server executed ran as a process.
+            Executor = r.IsDBNull(19) ? (r.GetInt64(9) != 0 ? null : ProcessExecutorName) : r.GetString(19),
+            Stages = r.IsDBNull(20) ? null : StagesJson.Read(r.GetString(20)),
+        };
     }
 
     public List<RunEvent> ReadEvents(string runId, long afterSeq, int maxEvents, long maxBytes)
@@ -108,7 +114,7 @@ internal sealed partial class SqliteRunStore
         var gap = ReadGap(connection, runId);
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT seq, type, data, ts, status, reason, exit_code, stdout_bytes, stderr_bytes
+            SELECT seq, type, data, ts, status, reason, exit_code, stdout_bytes, stderr_bytes, stage_name, stage_index, duration_ms
             FROM events WHERE run_id=$id AND seq > $after ORDER BY seq LIMIT $limit
             """;
         command.Parameters.AddWithValue("$id", runId);
@@ -152,6 +158,12 @@ internal sealed partial class SqliteRunStore
     {
         var type = (RunEventType)r.GetInt32(1);
         var timestamp = FromMillis(r.GetInt64(3));
+        if (type == RunEventType.Stage)
+        {
+            StageStatuses.TryParse(r.GetString(4), out var stageStatus);
+            var mark = new StageMark(r.GetString(9), r.GetInt32(10), stageStatus, r.IsDBNull(6) ? null : r.GetInt32(6), r.IsDBNull(11) ? null : r.GetInt64(11));
+            return RunEvent.ForStage(runId, r.GetInt64(0), mark, timestamp);
+        }
         if (type != RunEventType.Status)
         {
             return new RunEvent(runId, r.GetInt64(0), type, r.GetFieldValue<byte[]>(2), timestamp);

@@ -7,11 +7,26 @@ internal sealed partial class SqliteRunStore
     /// <summary>
     /// Tables: runs (metadata and the retention gap), events (one row per event, with its byte
     /// offsets in the output and in its stream), deleted_runs (tombstones for 410 Gone).
-    /// Times are Unix milliseconds; event types 0 stdout, 1 stderr, 2 status.
+    /// Times are Unix milliseconds; event types 0 stdout, 1 stderr, 2 status, 3 stage.
     /// </summary>
+    /// <remarks>
+    /// Version 2 (issue 13) added runs.executor and runs.stages (a pipeline's stages as JSON)
+    /// and the stage columns of events. Migrations only add columns, so a database of an older
+    /// server opens as it is and an older server still reads a newer one.
+    /// </remarks>
     private static class Schema
     {
-        public const int Version = 1;
+        public const int Version = 2;
+
+        // Columns added after version 1: table, column, declaration.
+        private static readonly (string Table, string Column, string Declaration)[] Added =
+        [
+            ("runs", "executor", "TEXT"),
+            ("runs", "stages", "TEXT"),
+            ("events", "stage_name", "TEXT"),
+            ("events", "stage_index", "INTEGER"),
+            ("events", "duration_ms", "INTEGER"),
+        ];
 
         public static void Apply(SqliteConnection connection)
         {
@@ -57,9 +72,33 @@ internal sealed partial class SqliteRunStore
                 CREATE TABLE IF NOT EXISTS deleted_runs(
                     run_id TEXT PRIMARY KEY,
                     deleted_at INTEGER NOT NULL);
-                PRAGMA user_version = 1;
                 """;
             command.ExecuteNonQuery();
+            Migrate(connection);
+        }
+
+        private static void Migrate(SqliteConnection connection)
+        {
+            foreach (var (table, column, declaration) in Added)
+            {
+                if (!HasColumn(connection, table, column))
+                {
+                    using var alter = connection.CreateCommand();
+                    alter.CommandText = $"ALTER TABLE {table} ADD COLUMN {column} {declaration}";
+                    alter.ExecuteNonQuery();
+                }
+            }
+            using var version = connection.CreateCommand();
+            version.CommandText = $"PRAGMA user_version = {Version}";
+            version.ExecuteNonQuery();
+        }
+
+        private static bool HasColumn(SqliteConnection connection, string table, string column)
+        {
+            using var info = connection.CreateCommand();
+            info.CommandText = $"SELECT 1 FROM pragma_table_info('{table}') WHERE name = $column";
+            info.Parameters.AddWithValue("$column", column);
+            return info.ExecuteScalar() is not null;
         }
     }
 

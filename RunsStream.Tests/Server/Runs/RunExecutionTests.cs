@@ -1,4 +1,5 @@
 using RunsStream.Server.Runs;
+using RunsStream.Server.Runs.Execution;
 using RunsStream.Tests.Server.Runs.Execution;
 
 namespace RunsStream.Tests.Server.Runs;
@@ -32,7 +33,7 @@ public sealed class RunExecutionTests
         var execution = new RunExecution();
         execution.RequestEnd(RunStatus.Cancelled, "Cancelled by user", Grace);
         var process = harness.Start("sleep 60", new RecordingOutputSink());
-        execution.Attach(process, Grace);
+        execution.Attach(new ProcessExecution(process), Grace);
         var outcome = await RunProcessHarness.CompletionOf(process);
         Assert.That(outcome.ExitCode, Is.Not.Zero, "SIGTERM ended it, long before sleep would");
     }
@@ -43,7 +44,7 @@ public sealed class RunExecutionTests
         await using var harness = new RunProcessHarness();
         var execution = new RunExecution();
         var process = harness.Start("sleep 60", new RecordingOutputSink());
-        execution.Attach(process, Grace);
+        execution.Attach(new ProcessExecution(process), Grace);
         Assert.That(execution.RequestEndIfStarted(RunStatus.Failed, "Server shutting down", Grace), Is.True);
         var outcome = await RunProcessHarness.CompletionOf(process);
         Assert.That(outcome.ExitCode, Is.Not.Zero);
