@@ -10,7 +10,8 @@
 // mode watch:   subscribes to --run-id (by handshake query or the subscribe event), collects
 //               run-event until the terminal status (or seq N), and reports counts, sha256 of
 //               stdout/stderr, seq checks (gaps, duplicates, out of order), the subscribe ack and
-//               the statuses seen. --pause-ms stalls the socket's reading once for that long
+//               the statuses seen, and the `stage` events of a pipeline (their seqs count in the
+//               seq checks, as they share the run's seqs). --pause-ms stalls the socket's reading once for that long
 //               (a slow subscriber).
 // Prints one JSON line; exit code 0 when the run of the script itself worked.
 import { io } from "socket.io-client";
@@ -52,7 +53,7 @@ const socket = io(args.namespace === "/" ? base : base + args.namespace, options
 const state = {
   events: 0, firstSeq: null, lastSeq: null, gaps: [], duplicates: 0, outOfOrder: 0,
   stdout: createHash("sha256"), stderr: createHash("sha256"), stdoutBytes: 0, stderrBytes: 0,
-  stdoutText: "", stderrText: "", text: "", statuses: [], terminal: null, markers: [], ack: null, runIds: new Set(), badTimestamps: 0,
+  stdoutText: "", stderrText: "", text: "", statuses: [], stages: [], terminal: null, markers: [], ack: null, runIds: new Set(), badTimestamps: 0,
 };
 const isoRe = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -61,17 +62,13 @@ function summary() {
     events: state.events, firstSeq: state.firstSeq, lastSeq: state.lastSeq, gaps: state.gaps.slice(0, 20), duplicates: state.duplicates,
     outOfOrder: state.outOfOrder, stdoutBytes: state.stdoutBytes, stderrBytes: state.stderrBytes,
     stdoutSha256: state.stdout.copy().digest("hex"), stderrSha256: state.stderr.copy().digest("hex"),
-    stdoutText: state.stdoutText, stderrText: state.stderrText, text: state.text, statuses: state.statuses, terminal: state.terminal,
+    stdoutText: state.stdoutText, stderrText: state.stderrText, text: state.text, statuses: state.statuses, stages: state.stages, terminal: state.terminal,
     markers: state.markers, ack: state.ack, eventsBeforeAck: state.eventsBeforeAck ?? null, runIds: [...state.runIds], badTimestamps: state.badTimestamps,
     transport: socket.io.engine ? socket.io.engine.transport.name : null,
   };
 }
 
-let paused = false;
-function onRunEvent(ev) {
-  state.events++;
-  state.runIds.add(ev.runId);
-  if (typeof ev.timestamp !== "string" || !isoRe.test(ev.timestamp)) state.badTimestamps++;
+function checkSeq(ev) {
   if (state.lastSeq !== null) {
     if (ev.seq === state.lastSeq) state.duplicates++;
     else if (ev.seq < state.lastSeq) state.outOfOrder++;
@@ -81,6 +78,24 @@ function onRunEvent(ev) {
     state.firstSeq = ev.seq;
   }
   state.lastSeq = Math.max(state.lastSeq ?? 0, ev.seq);
+}
+
+function onStage(ev) {
+  state.runIds.add(ev.runId);
+  if (typeof ev.at !== "string" || !isoRe.test(ev.at)) state.badTimestamps++;
+  checkSeq(ev);
+  state.stages.push({ ...ev, textAt: state.text.length });
+  if (args.until.startsWith("seq:") && ev.seq >= Number(args.until.slice(4))) {
+    setImmediate(() => finish({ ok: true, ...summary() }));
+  }
+}
+
+let paused = false;
+function onRunEvent(ev) {
+  state.events++;
+  state.runIds.add(ev.runId);
+  if (typeof ev.timestamp !== "string" || !isoRe.test(ev.timestamp)) state.badTimestamps++;
+  checkSeq(ev);
   if (ev.droppedBytes !== undefined) state.markers.push({ seq: ev.seq, droppedBytes: ev.droppedBytes, droppedFromSeq: ev.droppedFromSeq });
   if (ev.type === "stdout" || ev.type === "stderr") {
     const bytes = Buffer.from(ev.data, "utf8");
@@ -107,6 +122,7 @@ function onRunEvent(ev) {
 }
 
 socket.on("run-event", onRunEvent);
+socket.on("stage", onStage);
 socket.on("connect_error", (err) => {
   if (args.mode === "connect") finish({ ok: true, connected: false, error: err.message });
   else finish({ ok: false, error: `connect_error: ${err.message}`, ...summary() });
