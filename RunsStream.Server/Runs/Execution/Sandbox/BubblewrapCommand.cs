@@ -53,8 +53,11 @@ internal static class BubblewrapCommand
         var args = new List<string>
         {
             bwrapPath,
-            // Ends the sandbox if the server dies without stopping it.
-            "--die-with-parent",
+            // No --die-with-parent: the kernel ties it to the thread that started the run, and
+            // .NET retires thread-pool threads while runs go on (they would be killed); and
+            // bwrap's outer process dies at a cancel's SIGTERM, which would SIGKILL the run
+            // before its traps ran. The run's cgroup does that job instead: runs are stopped
+            // at shutdown, and a crashed server's next start kills what its runs left.
             // user, ipc, pid, net, uts and cgroup namespaces: no network, own PIDs.
             "--unshare-all",
             // A sandboxed program cannot push input into a terminal (TIOCSTI). Signals still
