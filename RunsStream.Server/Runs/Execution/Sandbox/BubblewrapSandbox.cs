@@ -120,6 +120,9 @@ internal sealed partial class BubblewrapSandbox
         }
     }
 
+    /// <summary>At shutdown, once every run has ended.</summary>
+    public void Shutdown() => _cgroups.RemoveRootsIfEmpty();
+
     private static string? FindProgram(string name, string searchPath) =>
         searchPath.Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Select(folder => Path.Combine(folder, name))

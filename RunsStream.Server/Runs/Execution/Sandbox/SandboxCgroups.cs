@@ -80,6 +80,24 @@ internal sealed class SandboxCgroups
             ? []
             : [.. new[] { _memoryRoot!, _pidsRoot! }.SelectMany(Directory.EnumerateDirectories).Select(path => new RunCgroup(path))];
 
+    /// <summary>At shutdown, once every run has ended: the v1 folders of this server go too.</summary>
+    public void RemoveRootsIfEmpty()
+    {
+        foreach (var root in new[] { _memoryRoot, _pidsRoot })
+        {
+            try
+            {
+                if (root is not null)
+                {
+                    Directory.Delete(root); // rmdir: refused while a run's folder is still there
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
     // Children of the runs' folder get a controller only if the folder and its parent list it
     // in cgroup.subtree_control. The parent refuses while it has processes of its own (the
     // "no internal processes" rule), unless it is the hierarchy's root.

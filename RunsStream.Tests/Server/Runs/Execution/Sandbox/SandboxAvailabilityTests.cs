@@ -24,6 +24,7 @@ public sealed class SandboxAvailabilityTests
             Assert.That(reason, Does.Contain("bubblewrap (bwrap) is not installed"));
             var refused = Assert.Throws<RunStartException>(() => sandbox.Prepare("r1", new ProcessStartRequest("true", data)));
             Assert.That(refused!.Message, Does.Contain("bubblewrap"));
+            sandbox.Shutdown();
         }
         finally
         {
@@ -43,6 +44,7 @@ public sealed class SandboxAvailabilityTests
                 SandboxLimits.Default, RunUser.Resolve(null), cgroups.Root, data, TimeProvider.System, NullLogger.Instance);
 
             Assert.That(sandbox.IsAvailable(out var reason), Is.True, reason);
+            sandbox.Shutdown();
             cgroups.RemoveRootIfEmpty();
         }
         finally

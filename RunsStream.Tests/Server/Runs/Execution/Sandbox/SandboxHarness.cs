@@ -82,6 +82,7 @@ internal sealed class SandboxHarness : IAsyncDisposable
         {
             Directory.Delete(folder, recursive: true);
         }
+        Sandbox.Shutdown();
         _cgroups.RemoveRootIfEmpty();
     }
 
