@@ -95,7 +95,7 @@ public static class OptionsLoader
     private static int ParseInt(string name, string? value, int fallback, int min, int max) =>
         (int)ParseLong(name, value, fallback, min, max);
 
-    private static long ParseLong(string name, string? value, long fallback, long min, long max)
+    internal static long ParseLong(string name, string? value, long fallback, long min, long max)
     {
         if (value is null)
         {

@@ -43,3 +43,9 @@ npm_ci() {
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 }
+
+# The sandbox executor runs untrusted commands inside bubblewrap (Debian's bwrap); without it
+# that executor reports itself unavailable, so the tests that prove it need it installed.
+ensure_bubblewrap() {
+  command -v bwrap >/dev/null 2>&1 || apt_install bubblewrap
+}

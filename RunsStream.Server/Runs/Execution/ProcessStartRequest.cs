@@ -9,9 +9,19 @@ namespace RunsStream.Server.Runs.Execution;
 /// </param>
 /// <param name="User">The account to run as (HOME is then the working directory); null for the server's own.</param>
 /// <param name="Cgroup">An empty cgroup the process joins before the command starts; null for none.</param>
+/// <param name="Wrapper">Commands that exec the rest of the chain (a sandbox); null for none.</param>
 internal sealed record ProcessStartRequest(
     string Command,
     string WorkingDirectory,
     IReadOnlyDictionary<string, string?>? ExtraEnvironment = null,
     RunUser? User = null,
-    RunCgroup? Cgroup = null);
+    RunCgroup? Cgroup = null,
+    ProcessWrapper? Wrapper = null);
+
+/// <summary>
+/// Argument prefixes put into the exec chain around the user switch; each ends in a program
+/// that execs the arguments after it, so the pid (and the process group) stays the run's.
+/// </summary>
+/// <param name="AsServerUser">Before the user switch, still with the server's rights (joining more cgroups).</param>
+/// <param name="AsRunUser">After the user switch, just before <c>/bin/sh -c</c> (limits, bwrap).</param>
+internal sealed record ProcessWrapper(IReadOnlyList<string> AsServerUser, IReadOnlyList<string> AsRunUser);

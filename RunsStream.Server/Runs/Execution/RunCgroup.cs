@@ -71,6 +71,54 @@ internal sealed class RunCgroup
         }
     }
 
+    /// <summary>True when the cgroup has the interface file <paramref name="name"/> (its controller is on).</summary>
+    public bool Has(string name) => File.Exists(System.IO.Path.Combine(Path, name));
+
+    /// <summary>Writes a limit such as <c>memory.max</c>; false when the kernel refuses it.</summary>
+    public bool TryWrite(string name, string value)
+    {
+        try
+        {
+            File.WriteAllText(System.IO.Path.Combine(Path, name), value);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The number after <paramref name="key"/> in a flat keyed file (<c>memory.events</c>
+    /// <c>oom_kill</c>, <c>pids.events</c> <c>max</c>); 0 when the file or the key is missing.
+    /// </summary>
+    public long ReadCount(string name, string key)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines(System.IO.Path.Combine(Path, name)))
+            {
+                if (line.Length > key.Length && line[key.Length] == ' ' && line.StartsWith(key, StringComparison.Ordinal))
+                {
+                    return long.TryParse(line.AsSpan(key.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var count) ? count : 0;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+        return 0;
+    }
+
+    /// <summary>A new, empty cgroup inside this one (where the run's processes go when this one carries limits).</summary>
+    /// <exception cref="IOException">It could not be made.</exception>
+    public RunCgroup CreateChild(string name)
+    {
+        var child = new RunCgroup(System.IO.Path.Combine(Path, name));
+        Directory.CreateDirectory(child.Path);
+        return child;
+    }
+
     /// <summary>SIGKILL to every process in the cgroup, including ones forked meanwhile.</summary>
     public void Kill()
     {
@@ -122,6 +170,15 @@ internal sealed class RunCgroup
     {
         try
         {
+            // A sandboxed run's processes live in a child of the cgroup that carries its
+            // limits; cgroup.kill and "populated" cover children, rmdir does not.
+            foreach (var child in Directory.EnumerateDirectories(Path))
+            {
+                if (!new RunCgroup(child).TryRemove())
+                {
+                    return false;
+                }
+            }
             Directory.Delete(Path);
             return true;
         }

@@ -9,7 +9,8 @@ namespace RunsStream.Server.Runs.Execution;
 /// <c>setsid</c> (its own session and process group, pgid == pid), then a tiny shell that writes
 /// its pid into the run's cgroup (so everything it ever forks is born there), then
 /// <c>setpriv</c> (the run's user, no new privileges), then <c>/bin/sh -c command</c>. Each
-/// step is left out when it does not apply.
+/// step is left out when it does not apply. A <see cref="ProcessWrapper"/> (the sandbox) adds
+/// its own steps on either side of <c>setpriv</c>.
 /// </remarks>
 internal static class RunProcessStartInfo
 {
@@ -50,6 +51,13 @@ internal static class RunProcessStartInfo
             args.Add("runsstream-join-cgroup"); // $0
             args.Add(cgroup.ProcsPath);
         }
+        if (request.Wrapper is { } outer)
+        {
+            foreach (var arg in outer.AsServerUser)
+            {
+                args.Add(arg);
+            }
+        }
         if (request.User is { } user)
         {
             args.Add(SetprivPath);
@@ -58,6 +66,13 @@ internal static class RunProcessStartInfo
             args.Add("--init-groups");
             args.Add("--no-new-privs");
             args.Add("--");
+        }
+        if (request.Wrapper is { } inner)
+        {
+            foreach (var arg in inner.AsRunUser)
+            {
+                args.Add(arg);
+            }
         }
         args.Add(ShellPath);
         args.Add("-c");
