@@ -43,6 +43,7 @@ public sealed class PtyProcessLifecycleTests
         var exitCode = await run.CompletionAsync();
 
         Assert.That(exitCode, Is.Zero);
+        Assert.That(run.Warnings, Is.Empty, "the terminal's end (EIO) is an end, not a failed read");
         Assert.That(run.OutputBytes, Is.EqualTo(expected.Length));
         var received = Encoding.UTF8.GetBytes(run.Sink.AllText);
         Assert.That(Convert.ToHexString(SHA256.HashData(received)), Is.EqualTo(Convert.ToHexString(SHA256.HashData(expected))));

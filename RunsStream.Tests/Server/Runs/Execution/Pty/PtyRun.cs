@@ -1,4 +1,5 @@
-using Microsoft.Extensions.Logging.Abstractions;
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using RunsStream.Server.Runs.Execution;
 using RunsStream.Server.Runs.Execution.Pty;
 using RunsStream.Tests.Support;
@@ -14,6 +15,7 @@ internal sealed class PtyRun : IAsyncDisposable
 {
     public static readonly TimeSpan AwaitTimeout = TimeSpan.FromSeconds(60);
 
+    private readonly WarningLogger _logger = new();
     private readonly OutputCoalescer _coalescer;
     private readonly RunOutputReader _reader;
 
@@ -22,8 +24,8 @@ internal sealed class PtyRun : IAsyncDisposable
         Pty = pty;
         Sink = sink;
         var coalescing = new OutputCoalescingOptions();
-        _coalescer = new OutputCoalescer(sink, coalescing, TimeProvider.System, NullLogger.Instance, pty.Process.Id);
-        _reader = new RunOutputReader(pty.Output, null, _coalescer, coalescing.MaxChunkBytes, NullLogger.Instance, pty.Process.Id);
+        _coalescer = new OutputCoalescer(sink, coalescing, TimeProvider.System, _logger, pty.Process.Id);
+        _reader = new RunOutputReader(pty.Output, null, _coalescer, coalescing.MaxChunkBytes, _logger, pty.Process.Id);
         _reader.Start();
     }
 
@@ -32,6 +34,9 @@ internal sealed class PtyRun : IAsyncDisposable
     public RecordingOutputSink Sink { get; }
 
     public long OutputBytes => _reader.StdoutBytes;
+
+    /// <summary>Warnings and errors the reader and coalescer logged (a failed read, say).</summary>
+    public IReadOnlyCollection<string> Warnings => _logger.Messages;
 
     public static PtyRun Start(ProcessStartRequest request, PtySize? size = null, bool keepText = true) =>
         new(PtyProcess.Start(request, size ?? PtySize.Default), new RecordingOutputSink(keepText));
@@ -60,11 +65,30 @@ internal sealed class PtyRun : IAsyncDisposable
             ProcessGroup.TrySignalGroup(pid, ProcessGroup.SigKill);
         }
         await Pty.Process.WaitForExitAsync().WaitAsync(AwaitTimeout);
-        // What escaped nothing: the group may outlive the shell by a background child.
+        // A background child may outlive the shell in its group.
         ProcessGroup.TrySignalGroup(pid, ProcessGroup.SigKill);
         await _reader.Completion.WaitAsync(AwaitTimeout);
         _coalescer.Complete();
         Pty.Dispose();
         Pty.Process.Dispose();
+    }
+
+    private sealed class WarningLogger : ILogger
+    {
+        private readonly ConcurrentQueue<string> _messages = new();
+
+        public IReadOnlyCollection<string> Messages => _messages.ToArray();
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                _messages.Enqueue($"{logLevel}: {formatter(state, exception)} {exception?.Message}");
+            }
+        }
     }
 }
