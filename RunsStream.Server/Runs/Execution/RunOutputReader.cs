@@ -44,27 +44,29 @@ internal sealed class RunOutputReader
     private int _abortEvent = -1;
     private bool _closed;
 
+    /// <param name="stderr">
+    /// Null when the run has a single output stream (a terminal's master, reported as stdout).
+    /// </param>
     public RunOutputReader(
-        Stream stdout, Stream stderr, OutputCoalescer coalescer, int maxChunkBytes, ILogger logger, int processId, Func<ValueTask>? capacity = null)
+        Stream stdout, Stream? stderr, OutputCoalescer coalescer, int maxChunkBytes, ILogger logger, int processId, Func<ValueTask>? capacity = null)
     {
-        _sources =
-        [
-            new Source(stdout, new OutputDecoder(OutputStream.Stdout, coalescer, Math.Min(maxChunkBytes, ReadBufferBytes))),
-            new Source(stderr, new OutputDecoder(OutputStream.Stderr, coalescer, Math.Min(maxChunkBytes, ReadBufferBytes))),
-        ];
+        var stdoutSource = new Source(stdout, new OutputDecoder(OutputStream.Stdout, coalescer, Math.Min(maxChunkBytes, ReadBufferBytes)));
+        _sources = stderr is null
+            ? [stdoutSource]
+            : [stdoutSource, new Source(stderr, new OutputDecoder(OutputStream.Stderr, coalescer, Math.Min(maxChunkBytes, ReadBufferBytes)))];
         _logger = logger;
         _processId = processId;
         _capacity = capacity ?? (static () => ValueTask.CompletedTask);
     }
 
-    /// <summary>Completes when both pipes reached end of file (or <see cref="Abort"/>) and all their text went to the coalescer. Never faults.</summary>
+    /// <summary>Completes when every pipe reached end of file (or <see cref="Abort"/>) and all their text went to the coalescer. Never faults.</summary>
     public Task Completion => _completion.Task;
 
     /// <summary>Raw stdout bytes read so far; final once <see cref="Completion"/> has completed.</summary>
     public long StdoutBytes => _sources[StdoutTag].Decoder.TotalBytes;
 
     /// <summary>Raw stderr bytes read so far; final once <see cref="Completion"/> has completed.</summary>
-    public long StderrBytes => _sources[StderrTag].Decoder.TotalBytes;
+    public long StderrBytes => _sources.Length > 1 ? _sources[StderrTag].Decoder.TotalBytes : 0;
 
     /// <summary>
     /// Starts watching both pipes, on the caller's thread so that output written while the

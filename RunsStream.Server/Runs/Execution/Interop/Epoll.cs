@@ -23,6 +23,7 @@ internal static class Epoll
     private const int CloExec = 0x80000; // EPOLL_CLOEXEC == EFD_CLOEXEC == O_CLOEXEC
     private const int EINTR = 4;
     private const int EAGAIN = 11;
+    private const int EIO = 5;
     private const int FGetFl = 3;          // F_GETFL
     private const int FSetFl = 4;          // F_SETFL
     private const int ONonBlock = 0x800;   // O_NONBLOCK
@@ -96,6 +97,11 @@ internal static class Epoll
     /// One non-blocking read(2), retried on EINTR: false when nothing is there now; otherwise
     /// the bytes read in <paramref name="count"/>, 0 at end of file.
     /// </summary>
+    /// <remarks>
+    /// A pseudo-terminal's master has no end of file: once every process has closed the slave
+    /// (and what they wrote has been read) its reads fail with EIO, which is that end. A pipe
+    /// never fails with EIO.
+    /// </remarks>
     /// <exception cref="IOException">The read failed.</exception>
     public static bool TryRead(int fd, Span<byte> buffer, out int count)
     {
@@ -111,6 +117,11 @@ internal static class Epoll
         {
             count = 0;
             return false;
+        }
+        if (errno == EIO)
+        {
+            count = 0;
+            return true;
         }
         if (result < 0)
         {
