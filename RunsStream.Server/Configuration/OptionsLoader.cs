@@ -51,6 +51,7 @@ public static class OptionsLoader
             MaxBufferedBytes = ParseLong("MAX_BUFFERED_BYTES", Get("MAX_BUFFERED_BYTES"), defaults.MaxBufferedBytes, 1024 * 1024, long.MaxValue),
             WebRoot = Get("WEB_ROOT"),
             RunAsUser = Get("RUN_AS_USER"),
+            Sandbox = Runs.Execution.Sandbox.SandboxLimits.Load(configuration),
         };
         if (options.Store is not ("sqlite" or "memory"))
         {

@@ -83,6 +83,9 @@ public sealed record RunsStreamOptions
     /// <summary>Directory of the built web page (WEB_ROOT). Default wwwroot beside the server.</summary>
     public string? WebRoot { get; init; }
 
+    /// <summary>SANDBOX_MEMORY_BYTES, SANDBOX_PIDS, SANDBOX_CPU_SECONDS, SANDBOX_FILE_BYTES: what a run of the "sandbox" executor may use.</summary>
+    internal Runs.Execution.Sandbox.SandboxLimits Sandbox { get; init; } = Runs.Execution.Sandbox.SandboxLimits.Default;
+
     /// <summary>The URL Kestrel listens on, from <see cref="Host"/> and <see cref="Port"/> (IPv6 in brackets).</summary>
     public string Url => $"http://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}";
 }

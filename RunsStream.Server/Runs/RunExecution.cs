@@ -61,6 +61,15 @@ internal sealed class RunExecution
         }
     }
 
+    /// <summary>Resizes the current execution's terminal; false when there is none (not started, between stages, no tty).</summary>
+    public bool TryResize(TerminalSize size)
+    {
+        lock (_lock)
+        {
+            return _current?.TryResize(size) ?? false;
+        }
+    }
+
     /// <summary>As <see cref="RequestEnd"/>, but only for a run whose first execution has started; true if it had.</summary>
     public bool RequestEndIfStarted(RunStatus status, string reason, TimeSpan grace)
     {

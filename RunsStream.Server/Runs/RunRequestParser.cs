@@ -8,7 +8,8 @@ namespace RunsStream.Server.Runs;
 /// <param name="Command">The command; null when <paramref name="Stages"/> is given.</param>
 /// <param name="Executor">The executor's name; null for the default ("process").</param>
 /// <param name="Stages">A pipeline's stages in order; null when <paramref name="Command"/> is given.</param>
-internal sealed record RunRequest(string? Command, string? WorkspaceId, string? Executor = null, IReadOnlyList<StageRequest>? Stages = null);
+/// <param name="Tty">A terminal of this size instead of pipes (<c>"tty": true</c>, optional <c>cols</c>, <c>rows</c>); null for pipes.</param>
+internal sealed record RunRequest(string? Command, string? WorkspaceId, string? Executor = null, IReadOnlyList<StageRequest>? Stages = null, Execution.TerminalSize? Tty = null);
 
 /// <summary>One stage of a pipeline as POST /runs gives it.</summary>
 internal sealed record StageRequest(string Name, string Command);
@@ -54,7 +55,7 @@ internal static partial class RunRequestParser
         {
             command = ParseCommand(commandElement, "command");
         }
-        return new RunRequest(command, ParseWorkspaceId(body), ParseExecutor(body), stages);
+        return new RunRequest(command, ParseWorkspaceId(body), ParseExecutor(body), stages, ParseTty(body));
     }
 
     private static string ParseCommand(JsonElement element, string field)
@@ -153,6 +154,43 @@ internal static partial class RunRequestParser
             throw RunsException.BadRequest("'executor' must be an executor's name such as \"process\" (lowercase letters, digits and '-', at most 32)");
         }
         return name;
+    }
+
+    private static Execution.TerminalSize? ParseTty(JsonElement body)
+    {
+        var tty = body.TryGetProperty("tty", out var ttyElement) ? ttyElement : default;
+        if (tty.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null or JsonValueKind.True or JsonValueKind.False))
+        {
+            throw RunsException.BadRequest("'tty' must be true or false");
+        }
+        var cols = ParseSize(body, "cols");
+        var rows = ParseSize(body, "rows");
+        if (tty.ValueKind != JsonValueKind.True)
+        {
+            if (cols is not null || rows is not null)
+            {
+                throw RunsException.BadRequest("'cols' and 'rows' size a terminal: give them with \"tty\": true");
+            }
+            return null;
+        }
+        if (!Execution.Pty.PtySize.TryCreate(cols, rows, out var size, out var error))
+        {
+            throw RunsException.BadRequest(error!);
+        }
+        return new Execution.TerminalSize(size.Columns, size.Rows);
+    }
+
+    private static int? ParseSize(JsonElement body, string field)
+    {
+        if (!body.TryGetProperty(field, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt32(out var value))
+        {
+            throw RunsException.BadRequest($"'{field}' must be an integer from {Execution.Pty.PtySize.Min} to {Execution.Pty.PtySize.Max}");
+        }
+        return value;
     }
 
     [GeneratedRegex(@"^[a-z][a-z0-9-]{0,31}\z")]

@@ -35,9 +35,10 @@ internal sealed class RunState : IPersistenceListener
 
     /// <summary>A run this server executes, created now (its first event, `queued`, is the caller's).</summary>
     /// <param name="command">The command; null for a pipeline (<paramref name="stages"/>).</param>
-    internal RunState(string runId, long logCapBytes, IRunStore store, string? command, string? workspaceId, DateTimeOffset createdAt, string executor = "process", IReadOnlyList<RunStage>? stages = null)
+    internal RunState(string runId, long logCapBytes, IRunStore store, string? command, string? workspaceId, DateTimeOffset createdAt, string executor = "process", IReadOnlyList<RunStage>? stages = null, Execution.TerminalSize? tty = null)
         : this(runId, logCapBytes, store)
     {
+        Tty = tty;
         Command = command;
         WorkspaceId = workspaceId;
         CreatedAt = createdAt;
@@ -66,6 +67,7 @@ internal sealed class RunState : IPersistenceListener
         StdoutBytes = record.StdoutBytes;
         StderrBytes = record.StderrBytes;
         Executor = record.Executor;
+        Tty = record.Tty;
         _stages = record.Stages?.ToArray();
     }
 
@@ -80,6 +82,9 @@ internal sealed class RunState : IPersistenceListener
 
     /// <summary>The executor's name; null for an external run.</summary>
     public string? Executor { get; private set; }
+
+    /// <summary>A terminal run's starting size; null for a run on pipes.</summary>
+    public Execution.TerminalSize? Tty { get; }
 
     /// <summary>The stages of a pipeline run as they are now; null for a run of one command.</summary>
     public IReadOnlyList<RunStage>? Stages
@@ -128,6 +133,7 @@ internal sealed class RunState : IPersistenceListener
                 {
                     Executor = Executor,
                     Stages = _stages?.ToArray(),
+                    Tty = Tty,
                 }
                 : null;
         }

@@ -4,7 +4,8 @@ namespace RunsStream.Server.Runs;
 
 /// <summary>
 /// GET /runs/{runId}: always all nine keys of the contract, null where a field does not apply,
-/// plus `executor` and `stages` (issue 13; null for an external run and a run of one command).
+/// plus `executor`, `stages` and `tty` (issue 13; null for an external run, a run of one command,
+/// a run on pipes).
 /// </summary>
 internal sealed record RunView(
     string RunId,
@@ -17,7 +18,8 @@ internal sealed record RunView(
     int? ExitCode,
     string? Reason,
     string? Executor,
-    IReadOnlyList<StageView>? Stages)
+    IReadOnlyList<StageView>? Stages,
+    TtyView? Tty)
 {
     public static RunView From(RunRecord run) => new(
         run.RunId,
@@ -30,10 +32,14 @@ internal sealed record RunView(
         run.ExitCode,
         run.Reason,
         run.Executor,
-        run.Stages?.Select(StageView.From).ToArray());
+        run.Stages?.Select(StageView.From).ToArray(),
+        run.Tty is { } tty ? new TtyView(tty.Columns, tty.Rows) : null);
 
     public static RunView From(RunState run) => From(run.Snapshot() ?? throw RunsException.NotFound(run.RunId));
 }
+
+/// <summary>A terminal run's terminal in GET /runs/{runId}: its size at the start.</summary>
+internal sealed record TtyView(int Cols, int Rows);
 
 /// <summary>One stage of a pipeline in GET /runs/{runId}.</summary>
 internal sealed record StageView(string Name, string Command, string Status, string? StartedAt, string? EndedAt, int? ExitCode)

@@ -130,7 +130,7 @@ public sealed partial class RunsService
 
     /// <summary>What the executor is asked to run: <paramref name="command"/> in the run's workspace.</summary>
     private ExecutorRequest RequestFor(RunState run, string command) =>
-        new(run.RunId, command, ResolveWorkspace(run.WorkspaceId));
+        new(run.RunId, command, ResolveWorkspace(run.WorkspaceId), Tty: run.Tty);
 
     private void OnTimeout(RunState run)
     {
@@ -175,5 +175,6 @@ public sealed partial class RunsService
             // A process that outlives SIGKILL is the kernel's problem; the host must still stop.
         }
         _containment.Shutdown();
+        _sandbox.Shutdown();
     }
 }

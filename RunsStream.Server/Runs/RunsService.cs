@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using RunsStream.Server.Configuration;
 using RunsStream.Server.Runs.Execution;
+using RunsStream.Server.Runs.Execution.Sandbox;
 using RunsStream.Server.Runs.Storage;
 
 namespace RunsStream.Server.Runs;
@@ -24,6 +25,7 @@ public sealed partial class RunsService : IAsyncDisposable
     private readonly IRunStore _store;
     private readonly RunContainment _containment;
     private readonly RunExecutors _executors;
+    private readonly BubblewrapSandbox _sandbox;
 
     /// <exception cref="OptionsException">RUN_AS_USER cannot be used.</exception>
     internal RunsService(RunsStreamOptions options, IRunStore store, TimeProvider time, ILogger<RunsService> logger)
@@ -42,9 +44,12 @@ public sealed partial class RunsService : IAsyncDisposable
             throw new OptionsException(ex.Message);
         }
         // One line per executor (docs/executors.md); the first is the default.
+        _sandbox = BubblewrapSandbox.Open(
+            options.Sandbox, _containment.User, _containment.CgroupsRoot, options.DataDirectory, time, logger);
         _executors = new RunExecutors(
         [
             new ProcessExecutor(_containment, _coalescing, time, logger),
+            new SandboxExecutor(_sandbox, _containment, _coalescing, time, logger),
         ]);
     }
 
@@ -211,7 +216,7 @@ public sealed partial class RunsService : IAsyncDisposable
 
         var now = _time.GetUtcNow();
         var stages = request.Stages?.Select(s => new RunStage(s.Name, s.Command)).ToArray();
-        var run = new RunState(RunIds.NewId(now), _options.RunLogMaxBytes, _store, command, workspaceId, now, executor.Name, stages);
+        var run = new RunState(RunIds.NewId(now), _options.RunLogMaxBytes, _store, command, workspaceId, now, executor.Name, stages, request.Tty);
         _runs[run.RunId] = run;
         run.Append(seq => RunEvent.ForStatus(run.RunId, seq, RunStatus.Queued, now));
         Enqueue(run);
@@ -270,6 +275,28 @@ public sealed partial class RunsService : IAsyncDisposable
         }
         run.Execution.RequestEnd(RunStatus.Cancelled, reason, _options.CancelGrace);
         return RunStatus.Cancelled;
+    }
+
+    /// <summary>
+    /// Sets the size of a running terminal run's terminal (the socket's <c>resize</c> event,
+    /// docs/api.md section 7.2). Null when done, else why not, for the error acknowledgement.
+    /// </summary>
+    internal string? Resize(string runId, TerminalSize size)
+    {
+        var run = Find(runId);
+        if (run is null)
+        {
+            return $"Run '{runId}' not found";
+        }
+        if (run.Tty is null)
+        {
+            return $"Run '{runId}' has no terminal: it was not started with \"tty\": true";
+        }
+        if (run.IsFinished)
+        {
+            return $"Run '{runId}' has finished";
+        }
+        return run.Execution.TryResize(size) ? null : $"Run '{runId}' is not running";
     }
 
     /// <summary>

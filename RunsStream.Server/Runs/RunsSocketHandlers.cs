@@ -2,6 +2,8 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using RunsStream.Protocol.SocketIO;
 using RunsStream.Server.Auth;
+using RunsStream.Server.Runs.Execution;
+using RunsStream.Server.Runs.Execution.Pty;
 
 namespace RunsStream.Server.Runs;
 
@@ -76,6 +78,10 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
             // The ack goes out before the replay starts, so the client has it before any event.
             e.Ack(answer);
             subscription?.Start();
+        });
+        socket.On("resize", e =>
+        {
+            e.Ack(Resize(e.Args.Count > 0 ? e.Args[0] : default));
         });
         socket.On("unsubscribe", e =>
         {
@@ -180,6 +186,31 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
         }
         socket.Leave("run:" + runId);
         return new Dictionary<string, object?> { ["ok"] = true };
+    }
+
+    private object Resize(JsonElement payload)
+    {
+        const string Shape = "resize expects an object {\"runId\": string, \"cols\": number, \"rows\": number}";
+        if (payload.ValueKind != JsonValueKind.Object || !TryReadRunId(payload, out var runId))
+        {
+            return Refusal(Shape + " with a valid run id");
+        }
+        if (!payload.TryGetProperty("cols", out var colsElement) || !TryGetInt(colsElement, out var cols)
+            || !payload.TryGetProperty("rows", out var rowsElement) || !TryGetInt(rowsElement, out var rows))
+        {
+            return Refusal(Shape);
+        }
+        if (!PtySize.TryCreate(cols, rows, out _, out var error))
+        {
+            return Refusal(error!);
+        }
+        return runs.Resize(runId, new TerminalSize(cols, rows)) is { } refused ? Refusal(refused) : new Dictionary<string, object?> { ["ok"] = true };
+    }
+
+    private static bool TryGetInt(JsonElement element, out int value)
+    {
+        value = 0;
+        return element.ValueKind == JsonValueKind.Number && element.TryGetInt32(out value);
     }
 
     private static Dictionary<string, object?> Refusal(string error) => new() { ["ok"] = false, ["error"] = error };

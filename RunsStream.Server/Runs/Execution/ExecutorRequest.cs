@@ -35,7 +35,22 @@ internal sealed record ExecutorLimits(
 }
 
 /// <summary>The size of a run's terminal.</summary>
-internal readonly record struct TerminalSize(int Columns, int Rows);
+internal readonly record struct TerminalSize(int Columns, int Rows)
+{
+    /// <summary>"COLSxROWS", as the store keeps it.</summary>
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Columns}x{Rows}");
+
+    /// <summary>Reads <see cref="ToString"/>'s form; null for anything else.</summary>
+    public static TerminalSize? Parse(string text)
+    {
+        var parts = text.Split('x');
+        return parts.Length == 2
+            && int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var columns)
+            && int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var rows)
+            ? new TerminalSize(columns, rows)
+            : null;
+    }
+}
 
 /// <summary>How an execution ended.</summary>
 /// <param name="ExitCode">The command's exit status; 128 + the signal when a signal ended it (as a shell reports it).</param>

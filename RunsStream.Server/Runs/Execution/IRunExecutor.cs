@@ -51,4 +51,10 @@ internal interface IRunExecution : IAsyncDisposable
     /// once <paramref name="grace"/> has passed. Idempotent; returns at once.
     /// </summary>
     void Terminate(TimeSpan grace);
+
+    /// <summary>
+    /// Sets the size of the execution's terminal (its programs get SIGWINCH). False when it
+    /// has no terminal, or no longer has one.
+    /// </summary>
+    bool TryResize(TerminalSize size) => false;
 }

@@ -18,12 +18,8 @@ internal sealed class ProcessExecutor(RunContainment containment, OutputCoalesci
 
     public IRunExecution Start(ExecutorRequest request, IRunOutputSink sink)
     {
-        // Refused rather than ignored: a run that asked for a terminal or a limit must not
-        // silently run without it.
-        if (request.Tty is not null)
-        {
-            throw new RunStartException("the process executor has no terminal (tty) support");
-        }
+        // Refused rather than ignored: a run that asked for a limit must not silently run
+        // without it.
         if (request.Limits is { IsNone: false })
         {
             throw new RunStartException("the process executor takes no per-run limits; the server's cgroup applies");
@@ -31,7 +27,11 @@ internal sealed class ProcessExecutor(RunContainment containment, OutputCoalesci
         ProcessStartRequest? prepared = null;
         try
         {
-            prepared = containment.Prepare(request.RunId, request.Command, request.Workspace) with { ExtraEnvironment = request.Environment };
+            prepared = containment.Prepare(request.RunId, request.Command, request.Workspace) with
+            {
+                ExtraEnvironment = request.Environment,
+                Tty = request.Tty is { } tty ? new Pty.PtySize(tty.Columns, tty.Rows) : null,
+            };
             var process = RunProcess.Start(prepared, sink, coalescing, logger, time);
             containment.Started(request.RunId, process);
             return new ProcessExecution(process, () => containment.Ended(request.RunId));
@@ -68,6 +68,8 @@ internal sealed class ProcessExecution : IRunExecution
     public Task<ExitStatus> Completion { get; }
 
     public void Terminate(TimeSpan grace) => _process.Terminate(grace);
+
+    public bool TryResize(TerminalSize size) => _process.Resize(new Pty.PtySize(size.Columns, size.Rows));
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 

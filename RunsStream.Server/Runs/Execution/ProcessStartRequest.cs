@@ -10,13 +10,15 @@ namespace RunsStream.Server.Runs.Execution;
 /// <param name="User">The account to run as (HOME is then the working directory); null for the server's own.</param>
 /// <param name="Cgroup">An empty cgroup the process joins before the command starts; null for none.</param>
 /// <param name="Wrapper">Commands that exec the rest of the chain (a sandbox); null for none.</param>
+/// <param name="Tty">A terminal of this size for stdin, stdout and stderr (<see cref="Pty.PtyProcess"/>); null for pipes.</param>
 internal sealed record ProcessStartRequest(
     string Command,
     string WorkingDirectory,
     IReadOnlyDictionary<string, string?>? ExtraEnvironment = null,
     RunUser? User = null,
     RunCgroup? Cgroup = null,
-    ProcessWrapper? Wrapper = null);
+    ProcessWrapper? Wrapper = null,
+    Pty.PtySize? Tty = null);
 
 /// <summary>
 /// Argument prefixes put into the exec chain around the user switch; each ends in a program

@@ -35,6 +35,9 @@ internal sealed partial class RunContainment
     /// <summary>True when each run gets its own cgroup.</summary>
     public bool HasCgroups => _cgroups.Available;
 
+    /// <summary>The server's folder of run cgroups; null where runs have none.</summary>
+    public string? CgroupsRoot => _cgroups.Root;
+
     /// <summary>Creates the workspace (given to the run's user) and the run's cgroup.</summary>
     /// <exception cref="IOException">The workspace could not be made.</exception>
     public ProcessStartRequest Prepare(string runId, string command, string workspace)

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using RunsStream.Server.Runs.Execution.Pty;
 
 namespace RunsStream.Server.Runs.Execution;
 
@@ -30,6 +31,7 @@ internal sealed partial class RunProcess : IAsyncDisposable
     private readonly OutputCoalescer _coalescer;
     private readonly RunOutputReader _output;
     private readonly RunCgroup? _cgroup;
+    private readonly PtyProcess? _pty;
 
     // Guards every signal, so none is sent once the run is finished (the pid may be reused).
     private readonly object _signalLock = new();
@@ -42,16 +44,20 @@ internal sealed partial class RunProcess : IAsyncDisposable
     private static readonly TimeSpan CgroupEmptyTimeout = TimeSpan.FromSeconds(10);
 
     private RunProcess(
-        Process process, RunCgroup? cgroup, IRunOutputSink sink, OutputCoalescingOptions coalescing, ILogger logger, TimeProvider time)
+        Process process, PtyProcess? pty, RunCgroup? cgroup, IRunOutputSink sink, OutputCoalescingOptions coalescing, ILogger logger, TimeProvider time)
     {
         _process = process;
+        _pty = pty;
         _cgroup = cgroup;
         _logger = logger;
         _time = time;
         ProcessId = process.Id;
         Identity = ProcessIdentity.Of(ProcessId) ?? new ProcessIdentity(ProcessId, ProcessIdentity.UnknownStart, ProcessIdentity.CurrentBootId);
         _coalescer = new OutputCoalescer(sink, coalescing, time, logger, ProcessId);
-        _output = new RunOutputReader(
+        // A terminal is one stream (reported as stdout), as it is in a local terminal.
+        _output = pty is not null
+            ? new RunOutputReader(pty.Output, null, _coalescer, coalescing.MaxChunkBytes, logger, ProcessId, sink.WaitForCapacityAsync)
+            : new RunOutputReader(
             process.StandardOutput.BaseStream, process.StandardError.BaseStream, _coalescer, coalescing.MaxChunkBytes, logger, ProcessId, sink.WaitForCapacityAsync);
         // Reads on its own thread: output already in the pipe must not reach the sink on the
         // caller's stack, inside Start.
@@ -64,6 +70,21 @@ internal sealed partial class RunProcess : IAsyncDisposable
 
     /// <summary>What identifies the run's process group after a crash of the server.</summary>
     public ProcessIdentity Identity { get; }
+
+    /// <summary>True when the run has a terminal (<see cref="Resize"/> applies).</summary>
+    public bool HasTerminal => _pty is not null;
+
+    /// <summary>
+    /// Sets the size of the run's terminal (its programs get SIGWINCH). False when the run has
+    /// no terminal or it is already closed.
+    /// </summary>
+    public bool Resize(PtySize size)
+    {
+        lock (_signalLock)
+        {
+            return _pty is not null && !_finished && _pty.Resize(size);
+        }
+    }
 
     /// <summary>The run's cgroup, or null where runs have none.</summary>
     public RunCgroup? Cgroup => _cgroup;
@@ -107,34 +128,53 @@ internal sealed partial class RunProcess : IAsyncDisposable
             throw new RunStartException($"Working directory '{request.WorkingDirectory}' does not exist.");
         }
 
-        var process = new Process { StartInfo = RunProcessStartInfo.Create(request) };
-        try
+        PtyProcess? pty = null;
+        Process process;
+        if (request.Tty is { } size)
         {
-            process.Start();
+            try
+            {
+                pty = PtyProcess.Start(request, size);
+            }
+            catch (RunStartException ex)
+            {
+                Log.StartFailed(logger, ex, request.WorkingDirectory);
+                throw;
+            }
+            process = pty.Process;
         }
-        catch (Exception ex) when (ex is Win32Exception or IOException or InvalidOperationException)
+        else
         {
-            process.Dispose();
-            Log.StartFailed(logger, ex, request.WorkingDirectory);
-            throw new RunStartException($"The run could not be started: {ex.Message}", ex);
-        }
+            process = new Process { StartInfo = RunProcessStartInfo.Create(request) };
+            try
+            {
+                process.Start();
+            }
+            catch (Exception ex) when (ex is Win32Exception or IOException or InvalidOperationException)
+            {
+                process.Dispose();
+                Log.StartFailed(logger, ex, request.WorkingDirectory);
+                throw new RunStartException($"The run could not be started: {ex.Message}", ex);
+            }
 
-        try
-        {
-            process.StandardInput.Close();
-        }
-        catch (IOException)
-        {
-            // The shell already exited and closed its end; nothing to close for it.
+            try
+            {
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The shell already exited and closed its end; nothing to close for it.
+            }
         }
 
         Log.Started(logger, process.Id, request.WorkingDirectory);
         try
         {
-            return new RunProcess(process, request.Cgroup, sink, coalescing, logger, time);
+            return new RunProcess(process, pty, request.Cgroup, sink, coalescing, logger, time);
         }
         catch (IOException ex)
         {
+            pty?.Dispose();
             // The pipes could not be watched (no descriptors left): nobody would read the
             // run's output, so it must not run.
             ProcessGroup.TrySignalGroup(process.Id, ProcessGroup.SigKill);
@@ -282,6 +322,7 @@ internal sealed partial class RunProcess : IAsyncDisposable
             }
             _finished = true;
             _killTimer?.Dispose();
+            _pty?.Dispose();
             _process.Dispose();
         }
     }

@@ -23,6 +23,9 @@ internal sealed record RunRecord(
     /// <summary>The stages of a pipeline run, in order; null for a run of one command.</summary>
     public IReadOnlyList<RunStage>? Stages { get; init; }
 
+    /// <summary>The size of a terminal run's terminal at its start; null for a run on pipes.</summary>
+    public Execution.TerminalSize? Tty { get; init; }
+
     /// <summary>Output bytes of both streams, the length of the raw log.</summary>
     public long OutputBytes => StdoutBytes + StderrBytes;
 }

@@ -9,7 +9,7 @@ internal sealed partial class SqliteRunStore
     private const string RunColumns = """
         run_id, status, command, workspace_id, created_at, started_at, finished_at, exit_code, reason, external,
         last_seq, stdout_bytes, stderr_bytes, gap_from, gap_to, gap_bytes, gap_from_offset, gap_to_offset, gap_at,
-        executor, stages
+        executor, stages, tty
         """;
 
     public RunRecord? GetRun(string runId)
@@ -104,6 +104,7 @@ internal sealed partial class SqliteRunStore
             // A run stored before schema 2 that this server executed ran as a process.
             Executor = r.IsDBNull(19) ? (r.GetInt64(9) != 0 ? null : ProcessExecutorName) : r.GetString(19),
             Stages = r.IsDBNull(20) ? null : StagesJson.Read(r.GetString(20)),
+            Tty = r.IsDBNull(21) ? null : Execution.TerminalSize.Parse(r.GetString(21)),
         };
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using RunsStream.Server.Runs;
+using RunsStream.Server.Runs.Execution;
 using RunsStream.Server.Runs.Storage;
 
 namespace RunsStream.Tests.Server.Runs.Storage;
@@ -73,7 +74,8 @@ public sealed class SqliteRunStoreSchemaTests
         version.Open();
         using var read = version.CreateCommand();
         read.CommandText = "PRAGMA user_version";
-        Assert.That(read.ExecuteScalar(), Is.EqualTo(2L));
+        Assert.That(read.ExecuteScalar(), Is.EqualTo(3L));
+        Assert.That(store.GetRun("old-run")!.Tty, Is.Null, "a run stored before schema 3 ran on pipes");
     }
 
     [Test]
@@ -90,6 +92,7 @@ public sealed class SqliteRunStoreSchemaTests
         {
             Executor = "process",
             Stages = stages,
+            Tty = new TerminalSize(132, 50),
         };
         await using (var store = new SqliteRunStore(_dir, NullLogger<SqliteRunStore>.Instance))
         {
@@ -103,6 +106,7 @@ public sealed class SqliteRunStoreSchemaTests
         var stored = reopened.GetRun("r1")!;
         Assert.That(stored.Executor, Is.EqualTo("process"));
         Assert.That(stored.Stages, Is.EqualTo(stages));
+        Assert.That(stored.Tty, Is.EqualTo(new TerminalSize(132, 50)));
         var events = reopened.ReadEvents("r1", 0, 10, 1 << 20);
         Assert.That(events.Select(e => e.Stage), Is.EqualTo(new[]
         {
