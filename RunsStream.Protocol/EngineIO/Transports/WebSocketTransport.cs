@@ -33,6 +33,7 @@ internal sealed class WebSocketTransport
     private int _closed;
     private int _finished;
 
+    /// <param name="session">The session the transport carries, as transports see it.</param>
     /// <param name="abort">Tears the connection down when the peer does not let a close complete.</param>
     /// <param name="input">The upgraded connection's input.</param>
     /// <param name="output">Where frames go: the socket itself, or the upgraded stream.</param>
