@@ -1,4 +1,6 @@
 using BenchmarkDotNet.Running;
 
 // scripts/bench --micro runs: dotnet RunsStream.Benchmarks.dll --filter '*' --job short --inProcess
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// Named by a benchmark class, not by Program: the server's Program is visible here too
+// (InternalsVisibleTo) and the name would be ambiguous (CS0436).
+BenchmarkSwitcher.FromAssembly(typeof(RunsStream.Benchmarks.CodecBenchmarks).Assembly).Run(args);

@@ -19,11 +19,11 @@ public static class ComplianceApp
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(logLevel);
         builder.WebHost.UseUrls(url);
-        builder.Services.AddSocketIO(options =>
+        builder.Services.AddSocketIO(new SocketIOOptions
         {
-            options.ConnectTimeout = TimeSpan.FromMilliseconds(1000);
-            options.ShutdownTimeout = TimeSpan.FromMilliseconds(500); // the suites do not test shutdown
-            options.Engine = CreateEngineOptions();
+            ConnectTimeout = TimeSpan.FromMilliseconds(1000),
+            ShutdownTimeout = TimeSpan.FromMilliseconds(500), // the suites do not test shutdown
+            Engine = CreateEngineOptions(),
         });
         builder.Services.AddRouting();
         var engine = new EngineServer(CreateEngineOptions(), session => new EchoHandler(session));

@@ -58,15 +58,15 @@ public static class RunsStreamApp
         builder.Services.AddSingleton(sp => new RunsService(options, sp.GetRequiredService<IRunStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RunsService>>()));
         builder.Services.AddSingleton<RunsSocketHandlers>();
         builder.Services.AddRouting();
-        builder.Services.AddSocketIO(io =>
+        builder.Services.AddSocketIO(new SocketIOOptions
         {
-            io.Engine = new EngineIOOptions
+            Engine = new EngineIOOptions
             {
                 PingInterval = options.PingInterval,
                 PingTimeout = options.PingTimeout,
                 MaxBufferedBytes = options.MaxBufferedBytes,
                 Cors = options.CorsOrigins.Count > 0 ? new CorsPolicy(options.CorsOrigins) : null,
-            };
+            },
         });
         // Registered after AddSocketIO so that it stops first: runs are stopped and their last
         // events sent while the clients are still connected, then the sessions are closed.

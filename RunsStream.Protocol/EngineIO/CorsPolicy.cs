@@ -10,16 +10,20 @@ public sealed class CorsPolicy
 {
     private readonly HashSet<string> _origins;
 
+    /// <summary>Allows <paramref name="origins"/> (trailing slashes and case ignored); "*" allows any origin.</summary>
     public CorsPolicy(IEnumerable<string> origins)
     {
         _origins = new HashSet<string>(origins.Select(o => o.Trim().TrimEnd('/')).Where(o => o.Length > 0), StringComparer.OrdinalIgnoreCase);
         AllowAny = _origins.Contains("*");
     }
 
+    /// <summary>True when "*" is listed: any origin, without credentials.</summary>
     public bool AllowAny { get; }
 
+    /// <summary>The origins listed, normalized.</summary>
     public IReadOnlyCollection<string> Origins => _origins;
 
+    /// <summary>Whether <paramref name="origin"/> is listed by name (not through "*").</summary>
     public bool IsListed(string origin) => _origins.Contains(origin);
 
     /// <summary>Adds the CORS response headers; returns true when the request was a preflight that is now answered.</summary>

@@ -33,6 +33,7 @@ public sealed class EngineFrame
     /// <summary>What this frame counts against a connection's outbound buffer.</summary>
     public int Size => _buffer.Length;
 
+    /// <summary>A text packet of type <paramref name="type"/> followed by <paramref name="utf8Data"/>.</summary>
     public static EngineFrame Text(EnginePacketType type, ReadOnlySpan<byte> utf8Data)
     {
         var packetLength = 1 + utf8Data.Length;
@@ -64,6 +65,7 @@ public sealed class EngineFrame
         return frame;
     }
 
+    /// <summary>A binary message carrying <paramref name="data"/> (base64 with a "b" prefix over long-polling).</summary>
     public static EngineFrame Binary(ReadOnlySpan<byte> data)
     {
         var headerLength = WebSocketFrameWriter.GetHeaderLength(data.Length);
@@ -73,10 +75,15 @@ public sealed class EngineFrame
         return new EngineFrame(buffer, headerLength, isBinary: true);
     }
 
+    /// <summary>The server's PING ("2").</summary>
     public static readonly EngineFrame Ping = Text(EnginePacketType.Ping, default);
+    /// <summary>PONG ("3"), the answer to a v3 client's ping.</summary>
     public static readonly EngineFrame Pong = Text(EnginePacketType.Pong, default);
+    /// <summary>NOOP ("6"): ends a held poll with nothing in it (upgrade, or a poll of a closed session).</summary>
     public static readonly EngineFrame Noop = Text(EnginePacketType.Noop, default);
+    /// <summary>CLOSE ("1").</summary>
     public static readonly EngineFrame Close = Text(EnginePacketType.Close, default);
+    /// <summary>"3probe", the answer to the upgrade probe "2probe".</summary>
     public static readonly EngineFrame ProbePong = Text(EnginePacketType.Pong, "probe"u8);
 
     private const int MaxRetainedScratch = 1 << 20;

@@ -24,6 +24,7 @@ public sealed partial class EngineServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
 
+    /// <summary>A server whose sessions get their handler from <paramref name="handlerFactory"/>; <paramref name="time"/> (default the system clock) drives heartbeats and timeouts.</summary>
     public EngineServer(EngineIOOptions options, Func<EngineSession, IEngineSessionHandler> handlerFactory, ILogger? logger = null, TimeProvider? time = null)
     {
         options.Validate();
@@ -33,12 +34,16 @@ public sealed partial class EngineServer : IAsyncDisposable
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>The options read when the server was built.</summary>
     public EngineIOOptions Options => _options;
 
+    /// <summary>Sessions currently open or closing.</summary>
     public int SessionCount => _sessions.Count;
 
+    /// <summary>The session with id <paramref name="sid"/>, if it is still known.</summary>
     public bool TryGetSession(string sid, out EngineSession session) => _sessions.TryGetValue(sid, out session!);
 
+    /// <summary>Serves one Engine.IO request: handshake, poll, POST or WebSocket upgrade; refusals carry the reference's error codes.</summary>
     public async Task HandleRequestAsync(HttpContext context)
     {
         if (_options.Cors is { } cors && cors.Apply(context))

@@ -32,6 +32,7 @@ public sealed partial class EngineSession
         Queue = new OutboundQueue(options.MaxBufferedBytes);
     }
 
+    /// <summary>The session id (the handshake's <c>sid</c>).</summary>
     public string Id { get; }
 
     /// <summary>The request that opened the session (query, headers, address).</summary>
@@ -40,6 +41,7 @@ public sealed partial class EngineSession
     /// <summary>"polling" or "websocket": the transport currently carrying the session.</summary>
     public string TransportName => WebSocket is not null ? TransportNames.WebSocket : TransportNames.Polling;
 
+    /// <summary>True until the session starts closing.</summary>
     public bool IsOpen => _state == SessionState.Open;
 
     /// <summary>Outbound bytes waiting for the client.</summary>

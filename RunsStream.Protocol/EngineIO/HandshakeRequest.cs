@@ -11,6 +11,7 @@ public sealed record HandshakeRequest(
     bool Secure,
     DateTimeOffset Issued)
 {
+    /// <summary>Captures what the layers above need of <paramref name="context"/>, received at <paramref name="now"/>.</summary>
     public static HandshakeRequest From(HttpContext context, DateTimeOffset now)
     {
         var query = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -6,6 +6,7 @@ using RunsStream.Protocol.SocketIO;
 
 namespace RunsStream.Protocol.Hosting;
 
+/// <summary>Maps Socket.IO and raw Engine.IO servers as endpoints.</summary>
 public static class SocketIOEndpointRouteBuilderExtensions
 {
     /// <summary>Maps the registered <see cref="SocketIOServer"/> at its configured path (default "/socket.io/").</summary>
@@ -15,6 +16,7 @@ public static class SocketIOEndpointRouteBuilderExtensions
         return endpoints.MapSocketIO(server);
     }
 
+    /// <summary>Maps <paramref name="server"/> at its configured path.</summary>
     public static IEndpointConventionBuilder MapSocketIO(this IEndpointRouteBuilder endpoints, SocketIOServer server) =>
         endpoints.Map(server.Options.Path.TrimEnd('/'), server.HandleRequestAsync);
 

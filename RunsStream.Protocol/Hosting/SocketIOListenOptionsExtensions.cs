@@ -5,6 +5,7 @@ using RunsStream.Protocol.SocketIO;
 
 namespace RunsStream.Protocol.Hosting;
 
+/// <summary>Kestrel listen-option extensions: WebSocket connections taken at the connection level.</summary>
 public static class SocketIOListenOptionsExtensions
 {
     /// <summary>

@@ -21,10 +21,13 @@ public sealed class SocketIOArguments
         Attachments = attachments;
     }
 
+    /// <summary>No arguments.</summary>
     public static readonly SocketIOArguments Empty = new(JsonDocument.Parse("[]").RootElement.Clone(), 0, Array.Empty<byte[]>());
 
+    /// <summary>The number of arguments.</summary>
     public int Count => _array.GetArrayLength() - _offset;
 
+    /// <summary>The binary attachments, in placeholder order.</summary>
     public IReadOnlyList<byte[]> Attachments { get; }
 
     /// <summary>The raw JSON value of argument <paramref name="index"/>.</summary>
@@ -43,6 +46,7 @@ public sealed class SocketIOArguments
         throw new InvalidOperationException("The value is not a binary attachment.");
     }
 
+    /// <summary>The bytes of argument <paramref name="index"/>, which must be a binary placeholder.</summary>
     public byte[] GetBytes(int index) => GetBytes(this[index]);
 
     /// <summary>Deserializes argument <paramref name="index"/>; null when it is missing.</summary>
@@ -63,5 +67,6 @@ public sealed class SocketIOArguments
         }
     }
 
+    /// <summary>The arguments as a JSON array (placeholders for the binary ones).</summary>
     public override string ToString() => _array.GetRawText();
 }

@@ -56,12 +56,14 @@ public sealed class SocketIOEncodedPacket
         return new SocketIOEncodedPacket([frame]);
     }
 
+    /// <summary>An ACK for <paramref name="ackId"/> in <paramref name="ns"/> carrying <paramref name="args"/>, encoded once.</summary>
     public static SocketIOEncodedPacket Ack(string ns, long ackId, ReadOnlySpan<object?> args, JsonSerializerOptions? options = null)
     {
         var state = new ArgsState(null, args.ToArray(), null, options ?? SocketIOJson.DefaultOptions);
         return Encode(SocketIOPacketType.Ack, ns, ackId, state);
     }
 
+    /// <summary>An ACK for <paramref name="ackId"/> in <paramref name="ns"/> sending back received arguments as they came, binary included.</summary>
     public static SocketIOEncodedPacket Ack(string ns, long ackId, SocketIOArguments args)
     {
         var state = new ArgsState(null, [], args, SocketIOJson.DefaultOptions);
@@ -91,6 +93,7 @@ public sealed class SocketIOEncodedPacket
             json.WriteEndObject();
         });
 
+    /// <summary>A DISCONNECT of <paramref name="ns"/>.</summary>
     public static SocketIOEncodedPacket Disconnect(string ns) => Single(SocketIOPacketType.Disconnect, ns, null);
 
     private static SocketIOEncodedPacket Single(SocketIOPacketType type, string ns, Action<Utf8JsonWriter>? writeData)

@@ -13,10 +13,13 @@ public sealed class SocketIOEvent
         AckId = ackId;
     }
 
+    /// <summary>The socket the event came from.</summary>
     public SocketIOSocket Socket { get; }
 
+    /// <summary>The event name.</summary>
     public string Name { get; }
 
+    /// <summary>The event's arguments.</summary>
     public SocketIOArguments Args { get; }
 
     internal long? AckId { get; }

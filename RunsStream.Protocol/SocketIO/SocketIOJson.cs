@@ -11,14 +11,17 @@ namespace RunsStream.Protocol.SocketIO;
 /// </summary>
 public static class SocketIOJson
 {
+    /// <summary>Writer settings matching JSON.stringify: no escaping of HTML-sensitive or non-ASCII characters.</summary>
     public static readonly JsonWriterOptions WriterOptions = new()
     {
         // Like JSON.stringify: no escaping of HTML-sensitive or non-ASCII characters.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    /// <summary>The serializer settings used when <see cref="SocketIOOptions.JsonOptions"/> is not set.</summary>
     public static JsonSerializerOptions DefaultOptions { get; } = CreateOptions();
 
+    /// <summary>New serializer settings with the attachment converters, to customize and pass as <see cref="SocketIOOptions.JsonOptions"/>.</summary>
     public static JsonSerializerOptions CreateOptions()
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)

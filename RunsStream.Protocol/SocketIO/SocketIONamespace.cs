@@ -19,14 +19,18 @@ public sealed class SocketIONamespace
         Adapter = new RoomAdapter();
     }
 
+    /// <summary>The server the namespace belongs to.</summary>
     public SocketIOServer Server { get; }
 
+    /// <summary>The namespace name, e.g. "/" or "/runs".</summary>
     public string Name { get; }
 
     internal RoomAdapter Adapter { get; }
 
+    /// <summary>The sockets currently connected to the namespace.</summary>
     public IReadOnlyCollection<SocketIOSocket> Sockets => (IReadOnlyCollection<SocketIOSocket>)_sockets.Values;
 
+    /// <summary>The connected socket with id <paramref name="id"/>, if any.</summary>
     public bool TryGetSocket(string id, out SocketIOSocket socket) => _sockets.TryGetValue(id, out socket!);
 
     /// <summary>
@@ -49,6 +53,7 @@ public sealed class SocketIONamespace
         return this;
     }
 
+    /// <summary>Runs <paramref name="handler"/> for each socket that connects, after its CONNECT answer is written.</summary>
     public SocketIONamespace OnConnection(Action<SocketIOSocket> handler) =>
         OnConnection(socket =>
         {

@@ -1,51 +1,79 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using RunsStream.Protocol.EngineIO;
 
 namespace RunsStream.Protocol.SocketIO;
 
-/// <summary>Options of the Socket.IO layer, defaulted as in the reference server.</summary>
-public sealed class SocketIOOptions
+/// <summary>
+/// Options of the Socket.IO layer, defaulted as in the reference server. An immutable value: set
+/// with an object initializer or derived with <c>with</c>
+/// (<c>options with { Engine = options.Engine with { MaxPayload = 4096 } }</c>). Each property
+/// refuses a bad value when it is set, with an <see cref="ArgumentException"/> naming it.
+/// </summary>
+public sealed record SocketIOOptions
 {
+    /// <summary>Default of <see cref="Path"/>.</summary>
     public const string DefaultPath = "/socket.io";
+
+    /// <summary>Default of <see cref="ConnectTimeout"/> in milliseconds (the reference's 45 s).</summary>
     public const int DefaultConnectTimeoutMs = 45_000;
+
+    /// <summary>Default of <see cref="DefaultAckTimeout"/> in milliseconds.</summary>
     public const int DefaultAckTimeoutMs = 10_000;
 
-    /// <summary>Where the endpoint is mapped. Default "/socket.io".</summary>
-    public string Path { get; set; } = DefaultPath;
+    /// <summary>Default of <see cref="ShutdownTimeout"/> in milliseconds.</summary>
+    public const int DefaultShutdownTimeoutMs = 5_000;
 
-    /// <summary>A connection that joins no namespace within this time is closed. Default 45 s.</summary>
-    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromMilliseconds(DefaultConnectTimeoutMs);
+    /// <summary>Where the endpoint is mapped; starts with '/'. Default "/socket.io".</summary>
+    public string Path
+    {
+        get;
+        init => field = !string.IsNullOrEmpty(value) && value[0] == '/'
+            ? value
+            : throw new ArgumentException($"SocketIOOptions.Path must start with '/' (was \"{value}\").", nameof(Path));
+    } = DefaultPath;
 
-    /// <summary>Used by EmitWithAckAsync when no timeout is given. Default 10 s.</summary>
-    public TimeSpan DefaultAckTimeout { get; set; } = TimeSpan.FromMilliseconds(DefaultAckTimeoutMs);
+    /// <summary>A connection that joins no namespace within this time is closed. Positive; default 45 s.</summary>
+    public TimeSpan ConnectTimeout { get; init => field = Positive(value); } = TimeSpan.FromMilliseconds(DefaultConnectTimeoutMs);
+
+    /// <summary>Used by EmitWithAckAsync when no timeout is given. Positive; default 10 s.</summary>
+    public TimeSpan DefaultAckTimeout { get; init => field = Positive(value); } = TimeSpan.FromMilliseconds(DefaultAckTimeoutMs);
 
     /// <summary>
     /// The most binary attachments one packet may announce (the reference parser's
-    /// <c>maxAttachments</c>); a packet announcing more closes the connection. Default 10.
+    /// <c>maxAttachments</c>); a packet announcing more closes the connection. At least 1; default 10.
     /// Together the attachments of one packet may hold at most <see cref="EngineIOOptions.MaxPayload"/>
     /// bytes: a binary packet carries no more than one message may.
     /// </summary>
-    public int MaxAttachments { get; set; } = SocketIO.Parser.SocketIOPacketReader.DefaultMaxAttachments;
+    public int MaxAttachments
+    {
+        get;
+        init => field = value >= 1
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(MaxAttachments), value, "SocketIOOptions.MaxAttachments must be at least 1.");
+    } = Parser.SocketIOPacketReader.DefaultMaxAttachments;
 
     /// <summary>
     /// When the host stops, how long clients get to take what is queued for them and the close
-    /// before their connections are cut. Default 5 s.
+    /// before their connections are cut. Not negative; default 5 s.
     /// </summary>
-    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>The Engine.IO layer underneath.</summary>
-    public EngineIOOptions Engine { get; set; } = new();
-
-    /// <summary>How emitted values are serialized; byte arrays become attachments.</summary>
-    public JsonSerializerOptions JsonOptions { get; set; } = SocketIOJson.DefaultOptions;
-
-    public void Validate()
+    public TimeSpan ShutdownTimeout
     {
-        if (string.IsNullOrEmpty(Path) || Path[0] != '/') throw new ArgumentException("Path must start with '/'.");
-        if (ConnectTimeout <= TimeSpan.Zero) throw new ArgumentException("ConnectTimeout must be positive.");
-        if (DefaultAckTimeout <= TimeSpan.Zero) throw new ArgumentException("DefaultAckTimeout must be positive.");
-        if (MaxAttachments < 1) throw new ArgumentException("MaxAttachments must be at least 1.");
-        if (ShutdownTimeout < TimeSpan.Zero) throw new ArgumentException("ShutdownTimeout must not be negative.");
-        Engine.Validate();
-    }
+        get;
+        init => field = value >= TimeSpan.Zero
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(ShutdownTimeout), value, "SocketIOOptions.ShutdownTimeout must not be negative.");
+    } = TimeSpan.FromMilliseconds(DefaultShutdownTimeoutMs);
+
+    /// <summary>The Engine.IO layer underneath. Default: <see cref="EngineIOOptions"/>' defaults.</summary>
+    public EngineIOOptions Engine { get; init => field = value ?? throw new ArgumentNullException(nameof(Engine)); } = new();
+
+    /// <summary>How emitted values are serialized; byte arrays become attachments. Default <see cref="SocketIOJson.DefaultOptions"/>.</summary>
+    public JsonSerializerOptions JsonOptions { get; init => field = value ?? throw new ArgumentNullException(nameof(JsonOptions)); } = SocketIOJson.DefaultOptions;
+
+    /// <summary>The rules between properties, here those of the Engine.IO layer.</summary>
+    internal void Validate() => Engine.Validate();
+
+    private static TimeSpan Positive(TimeSpan value, [CallerMemberName] string option = "") =>
+        value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(option, value, $"SocketIOOptions.{option} must be positive.");
 }

@@ -15,6 +15,7 @@ public sealed class SocketIOServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, SocketIONamespace> _namespaces = new(StringComparer.Ordinal);
     private readonly ILoggerFactory _loggerFactory;
 
+    /// <summary>A server with <paramref name="options"/>; <paramref name="time"/> (default the system clock) drives heartbeats and timeouts.</summary>
     public SocketIOServer(SocketIOOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? time = null)
     {
         options.Validate();
@@ -26,8 +27,10 @@ public sealed class SocketIOServer : IAsyncDisposable
         Of(Parser.SocketIOPacket.RootNamespace);
     }
 
+    /// <summary>The options read when the server was built.</summary>
     public SocketIOOptions Options { get; }
 
+    /// <summary>The Engine.IO layer underneath.</summary>
     public EngineServer Engine { get; }
 
     internal TimeProvider Time { get; }
@@ -49,7 +52,9 @@ public sealed class SocketIOServer : IAsyncDisposable
 
     internal bool TryGetNamespace(string name, out SocketIONamespace ns) => _namespaces.TryGetValue(name, out ns!);
 
+    /// <summary>Serves one Engine.IO request of this server (what <c>MapSocketIO</c> maps).</summary>
     public Task HandleRequestAsync(HttpContext context) => Engine.HandleRequestAsync(context);
 
+    /// <summary>Closes every session.</summary>
     public ValueTask DisposeAsync() => Engine.DisposeAsync();
 }

@@ -25,10 +25,13 @@ public sealed partial class SocketIOSocket
         Id = NewId();
     }
 
+    /// <summary>The socket id (the CONNECT answer's <c>sid</c>), also the socket's own room.</summary>
     public string Id { get; }
 
+    /// <summary>The namespace the socket joined.</summary>
     public SocketIONamespace Namespace { get; }
 
+    /// <summary>What the client sent when it connected: auth payload, query, headers.</summary>
     public SocketIOHandshake Handshake { get; }
 
     /// <summary>The Engine.IO session id this socket travels on.</summary>
@@ -37,6 +40,7 @@ public sealed partial class SocketIOSocket
     /// <summary>"polling" or "websocket".</summary>
     public string Transport => _connection.Session.TransportName;
 
+    /// <summary>True until the client leaves the namespace or its connection closes.</summary>
     public bool Connected => Volatile.Read(ref _disconnected) == 0 && _connection.Session.IsOpen;
 
     /// <summary>Outbound bytes waiting for this socket's connection (all namespaces).</summary>
@@ -50,8 +54,10 @@ public sealed partial class SocketIOSocket
 
     private ConcurrentDictionary<string, object?>? _data;
 
+    /// <summary>The rooms the socket is in, its own id included.</summary>
     public IReadOnlyCollection<string> Rooms => Namespace.Adapter.RoomsOf(this);
 
+    /// <summary>Handles event <paramref name="eventName"/> with an asynchronous handler.</summary>
     public void On(string eventName, Func<SocketIOEvent, ValueTask> handler)
     {
         lock (_handlers)
@@ -60,6 +66,7 @@ public sealed partial class SocketIOSocket
         }
     }
 
+    /// <summary>Handles event <paramref name="eventName"/>.</summary>
     public void On(string eventName, Action<SocketIOEvent> handler) =>
         On(eventName, e =>
         {
@@ -70,8 +77,10 @@ public sealed partial class SocketIOSocket
     /// <summary>Called once with the reason when the socket disconnects.</summary>
     public void OnDisconnect(Action<string> handler) => _onDisconnect += handler;
 
+    /// <summary>Adds the socket to <paramref name="room"/>.</summary>
     public void Join(string room) => Namespace.Adapter.Join(this, room);
 
+    /// <summary>Removes the socket from <paramref name="room"/>.</summary>
     public void Leave(string room) => Namespace.Adapter.Leave(this, room);
 
     /// <summary>Sends an event to this socket.</summary>

@@ -99,7 +99,7 @@ public sealed class RawHost : IAsyncDisposable
     /// are upgraded HTTP requests. With <paramref name="time"/> (a manual clock), both servers'
     /// heartbeats and timeouts run on it.
     /// </summary>
-    public static async Task<RawHost> StartRelaxedAsync(Action<SocketIOOptions>? configure = null, Action<SocketIOServer>? configureIO = null, bool webSocketsBeforeHttp = false, TimeProvider? time = null)
+    public static async Task<RawHost> StartRelaxedAsync(Func<SocketIOOptions, SocketIOOptions>? configure = null, Action<SocketIOServer>? configureIO = null, bool webSocketsBeforeHttp = false, TimeProvider? time = null)
     {
         var tap = new RawRequestTap();
         var echo = new EngineServer(RelaxedEngineOptions(), session => new EchoHandler(session), time: time);
@@ -110,13 +110,13 @@ public sealed class RawHost : IAsyncDisposable
                 {
                     builder.Services.AddSingleton(time);
                 }
-                builder.Services.AddSocketIO(options =>
+                var options = new SocketIOOptions
                 {
-                    options.ConnectTimeout = TimeSpan.FromSeconds(30);
-                    options.ShutdownTimeout = TimeSpan.FromMilliseconds(500);
-                    options.Engine = RelaxedEngineOptions();
-                    configure?.Invoke(options);
-                });
+                    ConnectTimeout = TimeSpan.FromSeconds(30),
+                    ShutdownTimeout = TimeSpan.FromMilliseconds(500),
+                    Engine = RelaxedEngineOptions(),
+                };
+                builder.Services.AddSocketIO(configure?.Invoke(options) ?? options);
                 if (webSocketsBeforeHttp)
                 {
                     builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen =>

@@ -12,19 +12,9 @@ namespace RunsStream.Tests.Support;
 /// </summary>
 public static class ScenarioHost
 {
-    public static Task<TestServer> StartAsync(Action<SocketIOOptions>? configure = null) =>
+    public static Task<TestServer> StartAsync(Func<SocketIOOptions, SocketIOOptions>? configure = null) =>
         TestServer.StartAsync(
-            builder => builder.Services.AddSocketIO(options =>
-            {
-                options.ConnectTimeout = TimeSpan.FromSeconds(2);
-                options.Engine = new EngineIOOptions
-                {
-                    PingInterval = TimeSpan.FromSeconds(2),
-                    PingTimeout = TimeSpan.FromSeconds(2),
-                    Cors = new CorsPolicy(["*"]),
-                };
-                configure?.Invoke(options);
-            }),
+            builder => builder.Services.AddSocketIO(Configured(configure)),
             app =>
             {
                 var io = app.Services.GetRequiredService<SocketIOServer>();
@@ -32,6 +22,21 @@ public static class ScenarioHost
                 Configure(io.Of("/custom"));
                 app.MapSocketIO();
             });
+
+    private static SocketIOOptions Configured(Func<SocketIOOptions, SocketIOOptions>? configure)
+    {
+        var options = new SocketIOOptions
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            Engine = new EngineIOOptions
+            {
+                PingInterval = TimeSpan.FromSeconds(2),
+                PingTimeout = TimeSpan.FromSeconds(2),
+                Cors = new CorsPolicy(["*"]),
+            },
+        };
+        return configure?.Invoke(options) ?? options;
+    }
 
     private static void Configure(SocketIONamespace ns)
     {

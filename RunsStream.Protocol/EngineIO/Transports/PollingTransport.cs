@@ -10,7 +10,7 @@ namespace RunsStream.Protocol.EngineIO.Transports;
 /// session has frames for the client, a POST carries the client's packets. One GET and one
 /// POST at a time; an overlapping request closes the session, as in the reference server.
 /// </summary>
-internal sealed class PollingTransport(EngineSession session)
+internal sealed class PollingTransport(ITransportSession session)
 {
     // The request currently holding each direction. It lets go as soon as its answer is
     // decided, before the body is written: a fast client may send its next request the moment
@@ -80,7 +80,7 @@ internal sealed class PollingTransport(EngineSession session)
                 await WritePayloadAsync(context, frames);
                 return;
             }
-            if (_releaseRequested || session.IsUpgrading || session.WebSocket is not null)
+            if (_releaseRequested || session.IsPollingReleased)
             {
                 _releaseRequested = false;
                 frames.Add(EngineFrame.Noop);

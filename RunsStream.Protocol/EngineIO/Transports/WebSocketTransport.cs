@@ -19,7 +19,7 @@ internal sealed class WebSocketTransport
     private const int MaxBatchBytes = 256 * 1024;
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(2);
 
-    private readonly EngineSession _session;
+    private readonly ITransportSession _session;
     private readonly Action _abort;
     private readonly PipeReader _reader;
     private readonly WebSocketOutput _output;
@@ -33,10 +33,11 @@ internal sealed class WebSocketTransport
     private int _closed;
     private int _finished;
 
+    /// <param name="session">The session the transport carries, as transports see it.</param>
     /// <param name="abort">Tears the connection down when the peer does not let a close complete.</param>
     /// <param name="input">The upgraded connection's input.</param>
     /// <param name="output">Where frames go: the socket itself, or the upgraded stream.</param>
-    public WebSocketTransport(PipeReader input, WebSocketOutput output, EngineSession session, Action abort)
+    public WebSocketTransport(PipeReader input, WebSocketOutput output, ITransportSession session, Action abort)
     {
         _session = session;
         _abort = abort;

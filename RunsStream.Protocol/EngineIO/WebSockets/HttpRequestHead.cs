@@ -25,23 +25,28 @@ public sealed class HttpRequestHead
         QueryString = q < 0 ? "" : target[(q + 1)..];
     }
 
+    /// <summary>The request method, e.g. "GET".</summary>
     public string Method { get; }
 
     /// <summary>The request target as sent ("/socket.io/?EIO=4&amp;transport=websocket").</summary>
     public string Target { get; }
 
+    /// <summary>The request target (path and query) as sent.</summary>
     public string Path { get; }
 
     /// <summary>The query string without its '?'.</summary>
     public string QueryString { get; }
 
+    /// <summary>The HTTP version, e.g. "HTTP/1.1".</summary>
     public string Version { get; }
 
     /// <summary>Header fields by name (case-insensitive); repeated fields are joined with ", ".</summary>
     public IReadOnlyDictionary<string, string> Headers { get; }
 
+    /// <summary>The header field <paramref name="name"/> (case-insensitive), or null when absent.</summary>
     public string? this[string name] => Headers.TryGetValue(name, out var value) ? value : null;
 
+    /// <summary>What <see cref="TryParse"/> found.</summary>
     public enum ParseResult
     {
         /// <summary>The head is not complete yet.</summary>
@@ -54,6 +59,7 @@ public sealed class HttpRequestHead
         Invalid,
     }
 
+    /// <summary>Parses a request head from the start of <paramref name="buffer"/>; <paramref name="end"/> is where the head ended (on <see cref="ParseResult.Complete"/>).</summary>
     public static ParseResult TryParse(ReadOnlySequence<byte> buffer, out HttpRequestHead? head, out SequencePosition end)
     {
         head = null;

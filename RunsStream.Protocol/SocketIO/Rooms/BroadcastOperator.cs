@@ -8,13 +8,16 @@ namespace RunsStream.Protocol.SocketIO.Rooms;
 /// </summary>
 public readonly record struct BroadcastOperator(SocketIONamespace Namespace, ImmutableHashSet<string> Rooms, ImmutableHashSet<string> ExceptRooms)
 {
+    /// <summary>Every socket of <paramref name="ns"/>.</summary>
     public BroadcastOperator(SocketIONamespace ns)
         : this(ns, ImmutableHashSet<string>.Empty, ImmutableHashSet<string>.Empty)
     {
     }
 
+    /// <summary>Also the sockets in <paramref name="room"/> (with no room added, the whole namespace).</summary>
     public BroadcastOperator To(string room) => this with { Rooms = Rooms.Add(room) };
 
+    /// <summary>Leaves out the sockets in <paramref name="room"/>.</summary>
     public BroadcastOperator Except(string room) => this with { ExceptRooms = ExceptRooms.Add(room) };
 
     /// <summary>Encodes once and sends to every target; returns how many accepted it.</summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using RunsStream.Protocol.EngineIO;
+using RunsStream.Protocol.SocketIO;
 using RunsStream.Protocol.Hosting;
 using RunsStream.Tests.Support;
 
@@ -76,7 +77,7 @@ public sealed class CorsPolicyTests
     public async Task A_listed_origin_is_echoed_with_credentials_and_other_origins_get_no_cors_headers()
     {
         await using var server = await TestServer.StartAsync(
-            builder => builder.Services.AddSocketIO(options => options.Engine = new EngineIOOptions { Cors = new CorsPolicy(["http://a.example"]) }),
+            builder => builder.Services.AddSocketIO(new SocketIOOptions { Engine = new EngineIOOptions { Cors = new CorsPolicy(["http://a.example"]) } }),
             app => app.MapSocketIO());
         var http = server.Http;
 

@@ -109,7 +109,7 @@ public sealed class EngineErrorsTests
     [Test]
     public async Task A_handshake_refused_by_allow_request_is_forbidden_with_code_4()
     {
-        await using var host = await RawHost.StartRelaxedAsync(options => options.Engine.AllowRequest = _ => ValueTask.FromResult(false));
+        await using var host = await RawHost.StartRelaxedAsync(options => options with { Engine = options.Engine with { AllowRequest = _ => ValueTask.FromResult(false) } });
 
         using var response = await host.Http.GetAsync("/socket.io/?EIO=4&transport=polling").WaitAsync(Timeout);
 
@@ -136,7 +136,7 @@ public sealed class EngineErrorsTests
     [Test]
     public async Task A_transport_that_is_not_enabled_is_refused_with_code_0()
     {
-        await using var host = await RawHost.StartRelaxedAsync(options => options.Engine.Transports = ["polling"]);
+        await using var host = await RawHost.StartRelaxedAsync(options => options with { Engine = options.Engine with { Transports = ["polling"] } });
         using var client = await RawEngineClient.OpenAsync(host.BaseUri, "/socket.io/");
 
         var key = Convert.ToBase64String(new byte[16]);

@@ -20,10 +20,9 @@ public sealed class EngineSessionSlowConsumerTests(bool webSocketsBeforeHttp)
     private readonly List<IAsyncDisposable> _clients = new();
 
     [SetUp]
-    public async Task StartServer() => _host = await RawHost.StartRelaxedAsync(options =>
+    public async Task StartServer() => _host = await RawHost.StartRelaxedAsync(options => options with
     {
-        options.Engine.MaxBufferedBytes = Limit;
-        options.Engine.MaxPayload = Limit;
+        Engine = options.Engine with { MaxBufferedBytes = Limit, MaxPayload = Limit },
     }, webSocketsBeforeHttp: webSocketsBeforeHttp);
 
     [TearDown]

@@ -296,7 +296,7 @@ public sealed class EngineSessionUpgradeTests(bool webSocketsBeforeHttp)
     [Test]
     public async Task A_probe_that_never_sends_the_probe_ping_is_closed_after_the_upgrade_timeout_and_polling_goes_on()
     {
-        _host = await RawHost.StartRelaxedAsync(options => options.Engine.UpgradeTimeout = TimeSpan.FromMilliseconds(300), webSocketsBeforeHttp: webSocketsBeforeHttp);
+        _host = await RawHost.StartRelaxedAsync(options => options with { Engine = options.Engine with { UpgradeTimeout = TimeSpan.FromMilliseconds(300) } }, webSocketsBeforeHttp: webSocketsBeforeHttp);
         using var polling = await RawEngineClient.OpenAsync(_host.BaseUri, "/socket.io/");
         var probe = await RawWebSocketClient.ConnectAsync(new Uri($"{_host.Server.WebSocketUrl}/socket.io/?EIO=4&transport=websocket&sid={polling.Sid}"));
         _clients.Add(probe);
@@ -311,7 +311,7 @@ public sealed class EngineSessionUpgradeTests(bool webSocketsBeforeHttp)
     [Test]
     public async Task A_probe_that_never_sends_upgrade_is_closed_after_the_upgrade_timeout_and_polling_holds_again()
     {
-        _host = await RawHost.StartRelaxedAsync(options => options.Engine.UpgradeTimeout = TimeSpan.FromMilliseconds(300), webSocketsBeforeHttp: webSocketsBeforeHttp);
+        _host = await RawHost.StartRelaxedAsync(options => options with { Engine = options.Engine with { UpgradeTimeout = TimeSpan.FromMilliseconds(300) } }, webSocketsBeforeHttp: webSocketsBeforeHttp);
         using var polling = await RawEngineClient.OpenAsync(_host.BaseUri, "/socket.io/");
         var probe = await RawWebSocketClient.ConnectAsync(new Uri($"{_host.Server.WebSocketUrl}/socket.io/?EIO=4&transport=websocket&sid={polling.Sid}"));
         _clients.Add(probe);
@@ -357,7 +357,7 @@ public sealed class EngineSessionUpgradeTests(bool webSocketsBeforeHttp)
     [Test]
     public async Task Without_upgrades_the_handshake_offers_none_and_a_probe_is_closed()
     {
-        _host = await RawHost.StartRelaxedAsync(options => options.Engine.AllowUpgrades = false, webSocketsBeforeHttp: webSocketsBeforeHttp);
+        _host = await RawHost.StartRelaxedAsync(options => options with { Engine = options.Engine with { AllowUpgrades = false } }, webSocketsBeforeHttp: webSocketsBeforeHttp);
         using var polling = await RawEngineClient.OpenAsync(_host.BaseUri, "/socket.io/");
         Assert.That(polling.Open.GetProperty("upgrades").GetArrayLength(), Is.Zero);
 

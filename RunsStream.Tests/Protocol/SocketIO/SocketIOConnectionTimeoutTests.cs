@@ -22,7 +22,7 @@ public sealed class SocketIOConnectionTimeoutTests
     public async Task StartServer()
     {
         _time = new FakeTimeProvider();
-        _host = await RawHost.StartRelaxedAsync(options => options.ConnectTimeout = ConnectTimeout, time: _time);
+        _host = await RawHost.StartRelaxedAsync(options => options with { ConnectTimeout = ConnectTimeout }, time: _time);
     }
 
     [OneTimeTearDown]

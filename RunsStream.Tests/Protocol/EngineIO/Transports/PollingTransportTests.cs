@@ -311,7 +311,7 @@ public sealed class PollingTransportTests
     [Test]
     public async Task A_backlog_larger_than_one_poll_response_is_split_over_several_polls_in_order()
     {
-        await using var host = await RawHost.StartRelaxedAsync(options => options.Engine.MaxPollingResponseBytes = 2000);
+        await using var host = await RawHost.StartRelaxedAsync(options => options with { Engine = options.Engine with { MaxPollingResponseBytes = 2000 } });
         using var client = await RawEngineClient.OpenAsync(host.BaseUri, "/socket.io/");
         await client.PostAsync("40");
         Assert.That(await client.ReceiveAsync(2), Has.Count.EqualTo(2));
