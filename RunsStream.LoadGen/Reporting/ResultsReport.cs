@@ -136,7 +136,7 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
         sb.AppendLine();
         sb.AppendLine("## Issue 12's rows");
         sb.AppendLine();
-        sb.AppendLine(Table(issueRows, "row", withVariant: true));
+        sb.AppendLine(Table(issueRows, "row"));
         foreach (var note in measurements.Where(m => m.TooShort is not null).Select(m => $"{m.Scenario} {m.Variant}: {m.TooShort}.").Distinct())
         {
             sb.AppendLine("- " + note);
@@ -149,7 +149,7 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
         sb.AppendLine();
         sb.AppendLine("## Every figure");
         sb.AppendLine();
-        sb.AppendLine(Table(rows, "scenario", withVariant: true));
+        sb.AppendLine(Table(rows, "scenario"));
         sb.AppendLine("CPU figures are the server's own (utime + stime of /proc/PID/stat, without the runs' commands) over the measured interval; " +
                       "when the load generator's CPU approaches the wall time, the client, not the server, is the limit.");
         if (microReport is not null)
@@ -172,11 +172,11 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
         return range is { } r && r.Min != r.Max ? $"{Format.Number(value)} ({Format.Number(r.Min)}-{Format.Number(r.Max)})" : Format.Number(value);
     }
 
-    public static string Table(List<TableRow> rows, string firstColumn = "scenario", bool withVariant = true)
+    public static string Table(List<TableRow> rows, string firstColumn = "scenario")
     {
         var cells = new List<string[]>
         {
-            new[] { firstColumn, withVariant ? "variant" : "", "figure", "RunsStream", "Node", "ours/Node", "target", "met" },
+            new[] { firstColumn, "variant", "figure", "RunsStream", "Node", "ours/Node", "target", "met" },
         };
         foreach (var r in rows)
         {
