@@ -144,7 +144,7 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
         var judged = issueRows.Concat(rows.Where(r => Target.For(r.Scenario, r.Variant, r.Figure) is { IssueRow: false })).ToList();
         var missed = judged.Where(r => r.Verdict == "MISSED").ToList();
         sb.AppendLine($"Targets: {judged.Count(r => r.Verdict == "met")} met, {missed.Count} missed" +
-                      (missed.Count > 0 ? " (" + string.Join("; ", missed.Select(r => $"{r.Scenario}, {r.Variant}")) + ")" : "") +
+                      (missed.Count > 0 ? " (" + string.Join("; ", missed.Select(r => $"{r.Scenario} [{r.Variant}]")) + ")" : "") +
                       $", {judged.Count(r => r.Verdict is "incomplete" or "too short" or "not run" or "n/a")} not judged.");
         sb.AppendLine();
         sb.AppendLine("## Every figure");
