@@ -62,14 +62,26 @@ internal static class PacketScanner
                 subscriber.OnSubscribeAck(text.Contains("\"ok\":true", StringComparison.Ordinal), text);
                 return PacketKind.Ack;
             case (byte)'2':
-                if (packet[2..].StartsWith("[\"run-event\","u8))
+                var body = AfterNamespace(packet[2..]);
+                if (body.StartsWith("[\"run-event\","u8))
                 {
-                    ScanRunEvent(packet[15..], subscriber, latencies, nowMicros);
+                    ScanRunEvent(body[13..], subscriber, latencies, nowMicros);
                 }
                 return PacketKind.Event;
             default:
                 return PacketKind.Other;
         }
+    }
+
+    /// <summary>A packet's rest after its namespace ("/runs,"), which Socket.IO writes for any namespace but "/".</summary>
+    private static ReadOnlySpan<byte> AfterNamespace(ReadOnlySpan<byte> rest)
+    {
+        if (rest.IsEmpty || rest[0] != (byte)'/')
+        {
+            return rest;
+        }
+        var comma = rest.IndexOf((byte)',');
+        return comma < 0 ? ReadOnlySpan<byte>.Empty : rest[(comma + 1)..];
     }
 
     private static void ScanRunEvent(ReadOnlySpan<byte> json, Subscriber subscriber, List<int>? latencies, long nowMicros)

@@ -80,6 +80,12 @@ internal sealed class PollingConnection
             {
                 _subscriber.Fail("the session closed before the terminal status");
             }
+            else if (!_closed)
+            {
+                // Close the session (Engine.IO close packet): left open with no GET pending, it would
+                // hold the server's graceful shutdown until its timeout.
+                await PostAsync("1", cancellationToken);
+            }
         }
         catch (OperationCanceledException)
         {

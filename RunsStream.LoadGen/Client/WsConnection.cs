@@ -26,27 +26,31 @@ internal sealed class WsConnection : IAsyncDisposable
     private int _end;
     private byte[]? _fragments;
     private int _fragmentLength;
+    private readonly string _namespacePrefix;
     private bool _closed;
     private bool _pingPending;
+    private bool _resumed;
 
-    private WsConnection(Socket socket, Subscriber subscriber)
+    private WsConnection(Socket socket, Subscriber subscriber, string ns)
     {
         _socket = socket;
         _subscriber = subscriber;
         _latencies = subscriber.Latency?.CreateList();
+        // Socket.IO writes a namespace other than "/" after the packet type, then a comma.
+        _namespacePrefix = ns == "/" ? "" : ns + ",";
     }
 
     public Subscriber Subscriber => _subscriber;
 
-    /// <summary>Opens the WebSocket, waits for the Engine.IO open packet and connects to "/" with the token.</summary>
-    public static async Task<WsConnection> ConnectAsync(IPEndPoint server, string token, Subscriber subscriber, int? receiveBufferSize, CancellationToken cancellationToken)
+    /// <summary>Opens the WebSocket, waits for the Engine.IO open packet and connects to <paramref name="ns"/> with the token.</summary>
+    public static async Task<WsConnection> ConnectAsync(IPEndPoint server, string token, Subscriber subscriber, int? receiveBufferSize, CancellationToken cancellationToken, string ns = "/")
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         if (receiveBufferSize is { } size)
         {
             socket.ReceiveBufferSize = size; // before connecting: the advertised window stays small
         }
-        var connection = new WsConnection(socket, subscriber);
+        var connection = new WsConnection(socket, subscriber, ns);
         try
         {
             await socket.ConnectAsync(server, cancellationToken);
@@ -58,9 +62,9 @@ internal sealed class WsConnection : IAsyncDisposable
             {
                 throw new InvalidOperationException("no Engine.IO open packet");
             }
-            connection.SendText("40{\"token\":\"" + token + "\"}");
+            connection.SendText("40" + connection._namespacePrefix + "{\"token\":\"" + token + "\"}");
             var connected = await connection.ReadSetupPacketAsync(cancellationToken);
-            if (!connected.StartsWith("40", StringComparison.Ordinal))
+            if (!connected.StartsWith("40" + connection._namespacePrefix, StringComparison.Ordinal))
             {
                 throw new InvalidOperationException("connect refused: " + connected);
             }
@@ -75,9 +79,9 @@ internal sealed class WsConnection : IAsyncDisposable
 
     /// <summary>Asks for the run's events after <paramref name="since"/> (acknowledged as id 1).</summary>
     public void Subscribe(string runId, long since) =>
-        SendText("421[\"subscribe\",{\"runId\":\"" + runId + "\",\"since\":" + since + "}]");
+        SendText("42" + _namespacePrefix + "1[\"subscribe\",{\"runId\":\"" + runId + "\",\"since\":" + since + "}]");
 
-    /// <summary>Lets a stalled subscriber read again (so that it can be closed cleanly).</summary>
+    /// <summary>Lets a stalled subscriber read again: it then receives to the end like any other.</summary>
     public void ReleaseStall() => _stallRelease.TrySetResult();
 
     /// <summary>Receives until the terminal status (or close); with <paramref name="untilClosed"/>, until the connection ends.</summary>
@@ -101,10 +105,11 @@ internal sealed class WsConnection : IAsyncDisposable
                     _pingPending = false;
                     SendText("3");
                 }
-                if (_subscriber.StallAfterFirstEvent && _subscriber.Subscribed.IsCompleted && _subscriber.Events > 0)
+                if (_subscriber.StallAfterFirstEvent && !_resumed && _subscriber.Subscribed.IsCompleted && _subscriber.Events > 0)
                 {
+                    // Stop reading: the socket's receive buffer fills, then the server's send buffer.
                     await _stallRelease.Task.WaitAsync(cancellationToken);
-                    return;
+                    _resumed = true;
                 }
             }
             if (!_subscriber.Done.IsCompleted)

@@ -2,7 +2,9 @@ namespace RunsStream.LoadGen.Reporting;
 
 /// <summary>
 /// One scenario variant measured on one server: the scenario's own figures (by name, with
-/// their unit in the name) plus what every scenario reports.
+/// their unit in the name) plus what every scenario reports. A scenario returns one per
+/// repetition (a fresh server each time); <see cref="Scenarios.Repetitions.Combine"/> turns a
+/// server's repetitions into one whose figures are medians, with their ranges beside them.
 /// </summary>
 internal sealed record Measurement(string Scenario, string Variant, string Server)
 {
@@ -24,15 +26,18 @@ internal sealed record Measurement(string Scenario, string Variant, string Serve
 
     public Dictionary<string, double> Figures { get; init; } = new();
 
-    /// <summary>Figures shown as the lowest and highest of the repetitions ("0-3"); a target is judged on the highest.</summary>
+    /// <summary>Of a combined measurement: the lowest and highest repetition of each figure.</summary>
     public Dictionary<string, Spread> Ranges { get; init; } = new();
 
-    /// <summary>The individual repetitions the figures summarize (empty for single-shot scenarios).</summary>
-    public List<Repetition> Repetitions { get; set; } = new();
-}
+    /// <summary>
+    /// Set when the server's CPU over some repetition was under the least the bench trusts (1 s
+    /// in a full run): a CPU ratio read over less is mostly the noise of a shared machine.
+    /// </summary>
+    public string? TooShort { get; set; }
 
-/// <summary>One repetition of a scenario on the same server process.</summary>
-internal sealed record Repetition(double Seconds, double ServerCpu, double ClientCpu, double RssStartMB, double PeakRssMB, string Complete);
+    /// <summary>Of a combined measurement: the repetitions it combines, in the order they ran.</summary>
+    public List<Measurement> Repetitions { get; set; } = new();
+}
 
 /// <summary>The lowest and highest value of one figure over the repetitions.</summary>
 internal sealed record Spread(double Min, double Max)

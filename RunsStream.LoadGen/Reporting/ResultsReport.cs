@@ -2,20 +2,25 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using RunsStream.LoadGen.Scenarios;
 
 namespace RunsStream.LoadGen.Reporting;
 
-/// <summary>One line of the results table.</summary>
+/// <summary>
+/// One line of the results table: each server's median and range, the ratio of the medians and
+/// the range of the ratios of repetitions run side by side, the target and its verdict.
+/// </summary>
 internal sealed record TableRow(
     string Scenario, string Variant, string Figure, double? Ours, double? Node, double? Ratio,
-    string Target, string Verdict, string ServerCpu, string LoadGenCpu, string OursText = "", string NodeText = "");
+    string Target, string Verdict, string OursText = "", string NodeText = "",
+    Spread? OursRange = null, Spread? NodeRange = null, Spread? RatioRange = null);
 
 /// <summary>
-/// Joins both servers' measurements into one table (ours, Node, ours/Node, the target, met or
-/// not, and each side's server and load-generator CPU next to every figure) and writes it as
-/// Markdown and JSON.
+/// Joins both servers' combined measurements into two tables: issue 12's rows with their targets
+/// (the summary), then every figure of every scenario (ours, Node, ours/Node, each a median with
+/// its range). Written as Markdown and JSON.
 /// </summary>
-internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, string mode, DateTimeOffset started)
+internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, string mode, DateTimeOffset started, int repeats = 1)
 {
     /// <summary>/proc/loadavg's 1-minute figure when the run began: anything else busy on the machine shows here.</summary>
     public static string LoadAverageAtStart { get; } = File.ReadAllText("/proc/loadavg").Split(' ')[0];
@@ -51,49 +56,66 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
         var keys = measurements.Select(m => (m.Scenario, m.Variant)).Distinct().ToList();
         foreach (var (scenario, variant) in keys)
         {
-            var ours = measurements.FirstOrDefault(m => m.Scenario == scenario && m.Variant == variant && m.Server == "ours");
-            var node = measurements.FirstOrDefault(m => m.Scenario == scenario && m.Variant == variant && m.Server == "node");
-            var cpu = $"{Cpu(ours, m => m.ServerCpuSeconds)} / {Cpu(node, m => m.ServerCpuSeconds)}";
-            var loadGen = $"{Cpu(ours, m => m.ClientCpuSeconds)} / {Cpu(node, m => m.ClientCpuSeconds)}";
+            var (ours, node) = Find(scenario, variant);
             var figures = (ours?.Figures.Keys ?? Enumerable.Empty<string>()).Concat(node?.Figures.Keys ?? Enumerable.Empty<string>()).Distinct().ToList();
-            var complete = ours?.Complete == "ok" && node?.Complete == "ok";
             foreach (var figure in figures)
             {
-                double? o = ours is not null && ours.Figures.TryGetValue(figure, out var ov) ? ov : null;
-                double? n = node is not null && node.Figures.TryGetValue(figure, out var nv) ? nv : null;
-                var row = Row(scenario, variant, figure, o, n, cpu, loadGen);
-                // A figure of an incomplete measurement is no evidence either way.
-                rows.Add(complete || row.Verdict.Length == 0 ? row : row with { Verdict = "incomplete" });
+                rows.Add(Row(scenario, variant, figure, ours, node));
             }
-            var ranges = (ours?.Ranges.Keys ?? Enumerable.Empty<string>()).Concat(node?.Ranges.Keys ?? Enumerable.Empty<string>()).Distinct();
-            foreach (var figure in ranges)
-            {
-                var o = ours?.Ranges.GetValueOrDefault(figure);
-                var n = node?.Ranges.GetValueOrDefault(figure);
-                var target = Target.For(scenario, variant, figure);
-                var verdict = Verdict(target, o?.Max, n?.Max);
-                rows.Add(new TableRow(scenario, variant, figure, null, null, null, target?.Text ?? "",
-                    complete || verdict.Length == 0 ? verdict : "incomplete", cpu, loadGen, o?.Text ?? "-", n?.Text ?? "-"));
-            }
-            rows.Add(Row(scenario, variant, "server CPU (s)", ours?.ServerCpuSeconds, node?.ServerCpuSeconds, cpu, loadGen));
-            rows.Add(Row(scenario, variant, "peak RSS (MB)", ours?.PeakRssMB, node?.PeakRssMB, cpu, loadGen));
-            rows.Add(new TableRow(scenario, variant, "complete", null, null, null, "all data, seqs, status", 
-                ours?.Complete == "ok" && (node is null || node.Complete == "ok") ? "yes" : "NO", cpu, loadGen,
+            rows.Add(new TableRow(scenario, variant, "complete", null, null, null, "all data, seqs, status",
+                ours?.Complete == "ok" && (node is null || node.Complete == "ok") ? "yes" : "NO",
                 Short(ours?.Complete ?? "-"), Short(node?.Complete ?? "-")));
         }
         return rows;
     }
 
+    /// <summary>Issue 12's rows, in its order, each from the variant its target names (a row not measured in this run says so).</summary>
+    public List<TableRow> IssueRows()
+    {
+        var rows = new List<TableRow>();
+        foreach (var target in Target.All.Where(t => t.IssueRow))
+        {
+            var key = measurements.FirstOrDefault(m => m.Scenario == target.Scenario && target.Variant(m.Variant));
+            if (key is null)
+            {
+                rows.Add(new TableRow(target.Row, "", target.Figure, null, null, null, target.Text, "not run", "-", "-"));
+                continue;
+            }
+            var (ours, node) = Find(key.Scenario, key.Variant);
+            rows.Add(Row(key.Scenario, key.Variant, target.Figure, ours, node) with { Scenario = target.Row });
+        }
+        return rows;
+    }
+
+    private (Measurement? Ours, Measurement? Node) Find(string scenario, string variant) =>
+        (measurements.FirstOrDefault(m => m.Scenario == scenario && m.Variant == variant && m.Server == "ours"),
+         measurements.FirstOrDefault(m => m.Scenario == scenario && m.Variant == variant && m.Server == "node"));
+
     /// <summary>The table keeps the first words of a failure; the JSON has all of it.</summary>
     private static string Short(string text) => text.Length <= 40 ? text : text[..39] + "…";
 
-    private static string Cpu(Measurement? m, Func<Measurement, double> value) => m is null ? "-" : Format.Number(value(m));
-
-    private static TableRow Row(string scenario, string variant, string figure, double? ours, double? node, string cpu, string loadGen)
+    private static TableRow Row(string scenario, string variant, string figure, Measurement? ours, Measurement? node)
     {
-        double? ratio = ours is { } o && node is { } n && n != 0 ? o / n : null;
+        double? o = ours is not null && ours.Figures.TryGetValue(figure, out var ov) ? ov : null;
+        double? n = node is not null && node.Figures.TryGetValue(figure, out var nv) ? nv : null;
+        double? ratio = o is { } a && n is { } b && b != 0 ? a / b : null;
         var target = Target.For(scenario, variant, figure);
-        return new TableRow(scenario, variant, figure, ours, node, ratio, target?.Text ?? "", Verdict(target, ours, node), cpu, loadGen);
+        var oursRange = ours?.Ranges.GetValueOrDefault(figure);
+        var verdict = Verdict(target, target?.Worst == true ? oursRange?.Max ?? o : o, n);
+        if (verdict.Length > 0)
+        {
+            // A figure of an incomplete measurement, or a CPU read over too short a time, is no evidence either way.
+            if (ours?.Complete != "ok" || (node is not null && node.Complete != "ok"))
+            {
+                verdict = "incomplete";
+            }
+            else if ((ours.TooShort ?? node?.TooShort) is not null)
+            {
+                verdict = "too short";
+            }
+        }
+        return new TableRow(scenario, variant, figure, o, n, ratio, target?.Text ?? "", verdict,
+            OursRange: oursRange, NodeRange: node?.Ranges.GetValueOrDefault(figure), RatioRange: Repetitions.PairedRatios(ours, node, figure));
     }
 
     private static string Verdict(Target? target, double? ours, double? node) =>
@@ -102,19 +124,34 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
     public string Markdown(string? microReport)
     {
         var rows = Rows();
+        var issueRows = IssueRows();
         var sb = new StringBuilder();
         sb.AppendLine($"# RunsStream vs socket.io (Node.js): {started:yyyy-MM-dd HH:mm} UTC ({mode})");
         sb.AppendLine();
         sb.AppendLine(MachineLine() + $" Load average before the run: {LoadAverageAtStart}. Measured: {SourceVersion}.");
         sb.AppendLine();
-        sb.AppendLine(Table(rows));
-        sb.AppendLine("CPU columns: server CPU seconds / load generator CPU seconds over the measured interval, \"ours / Node\". " +
-                      "When the load generator's CPU approaches the wall time, the client, not the server, is the limit.");
-        var met = rows.Count(r => r.Verdict == "met");
-        var missed = rows.Where(r => r.Verdict == "MISSED").ToList();
+        sb.AppendLine($"Each figure is the median of {repeats} repetition(s), each on fresh servers (ours, Node, ours, Node, ...), " +
+                      "with the range (lowest-highest) in parentheses; ours/Node is the ratio of the medians, in parentheses the range of " +
+                      "the ratios of the repetitions run side by side.");
         sb.AppendLine();
-        var incomplete = rows.Count(r => r.Verdict == "incomplete");
-        sb.AppendLine($"Targets: {met} met, {missed.Count} missed, {incomplete} not judged (incomplete)" + (missed.Count > 0 ? ": " + string.Join("; ", missed.Select(r => $"{r.Scenario} {r.Variant} {r.Figure}")) : "") + ".");
+        sb.AppendLine("## Issue 12's rows");
+        sb.AppendLine();
+        sb.AppendLine(Table(issueRows, "row"));
+        foreach (var note in measurements.Where(m => m.TooShort is not null).Select(m => $"{m.Scenario} {m.Variant}: {m.TooShort}.").Distinct())
+        {
+            sb.AppendLine("- " + note);
+        }
+        var judged = issueRows.Concat(rows.Where(r => Target.For(r.Scenario, r.Variant, r.Figure) is { IssueRow: false })).ToList();
+        var missed = judged.Where(r => r.Verdict == "MISSED").ToList();
+        sb.AppendLine($"Targets: {judged.Count(r => r.Verdict == "met")} met, {missed.Count} missed" +
+                      (missed.Count > 0 ? " (" + string.Join("; ", missed.Select(r => $"{r.Scenario} [{r.Variant}]")) + ")" : "") +
+                      $", {judged.Count(r => r.Verdict is "incomplete" or "too short" or "not run" or "n/a")} not judged.");
+        sb.AppendLine();
+        sb.AppendLine("## Every figure");
+        sb.AppendLine();
+        sb.AppendLine(Table(rows, "scenario"));
+        sb.AppendLine("CPU figures are the server's own (utime + stime of /proc/PID/stat, without the runs' commands) over the measured interval; " +
+                      "when the load generator's CPU approaches the wall time, the client, not the server, is the limit.");
         if (microReport is not null)
         {
             sb.AppendLine();
@@ -125,21 +162,29 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
         return sb.ToString();
     }
 
-    public static string Table(List<TableRow> rows)
+    /// <summary>A cell: the median, and the range when the repetitions differ.</summary>
+    public static string Cell(double? median, Spread? range, string otherwise = "")
+    {
+        if (median is not { } value)
+        {
+            return otherwise;
+        }
+        return range is { } r && r.Min != r.Max ? $"{Format.Number(value)} ({Format.Number(r.Min)}-{Format.Number(r.Max)})" : Format.Number(value);
+    }
+
+    public static string Table(List<TableRow> rows, string firstColumn = "scenario")
     {
         var cells = new List<string[]>
         {
-            new[] { "scenario", "variant", "figure", "RunsStream", "Node", "ours/Node", "target", "met", "server CPU s", "loadgen CPU s" },
+            new[] { firstColumn, "variant", "figure", "RunsStream", "Node", "ours/Node", "target", "met" },
         };
         foreach (var r in rows)
         {
             cells.Add(new[]
             {
                 r.Scenario, r.Variant, r.Figure,
-                r.Ours is { } o ? Format.Number(o) : r.OursText,
-                r.Node is { } n ? Format.Number(n) : r.NodeText,
-                r.Ratio is { } x ? Format.Number(x) : "",
-                r.Target, r.Verdict, r.ServerCpu, r.LoadGenCpu,
+                Cell(r.Ours, r.OursRange, r.OursText), Cell(r.Node, r.NodeRange, r.NodeText), Cell(r.Ratio, r.RatioRange),
+                r.Target, r.Verdict,
             });
         }
         var widths = Enumerable.Range(0, cells[0].Length).Select(i => cells.Max(c => c[i].Length)).ToArray();
@@ -162,8 +207,10 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
         loadAverageAtStart = LoadAverageAtStart,
         source = SourceVersion,
         measurements,
+        repeats,
+        issue = IssueRows(),
         table = Rows(),
-        targets = Target.All.Select(t => new { t.Scenario, t.Figure, kind = t.Kind.ToString(), t.Limit, t.Text }),
+        targets = Target.All.Select(t => new { t.Row, t.Scenario, t.Figure, kind = t.Kind.ToString(), t.Limit, t.Text, t.Worst }),
         micro = microReport,
     }, new JsonSerializerOptions { WriteIndented = true });
 
@@ -171,7 +218,7 @@ internal sealed class ResultsReport(IReadOnlyList<Measurement> measurements, str
     {
         var m = Machine();
         return $"Machine: {m.cores} cores ({m.cpu}), {m.memoryGB:0} GB RAM, {m.os}; {m.dotnet}; Node.js {m.node}. " +
-               "Both servers run one after the other on 127.0.0.1, each scenario on a fresh, warmed-up process.";
+               "Both servers run one after the other on 127.0.0.1, each repetition of a scenario on a fresh, warmed-up process.";
     }
 
     private sealed record MachineInfo(int cores, string cpu, double memoryGB, string os, string dotnet, string node);

@@ -5,36 +5,24 @@ using RunsStream.LoadGen.Servers;
 namespace RunsStream.LoadGen.Scenarios;
 
 /// <summary>
-/// Scenario 3: N authenticated, subscribed, idle WebSocket connections (subscribed to a run that
-/// prints nothing). Connect rate: connections per second, each counted once its subscription is
-/// acknowledged. Memory: the RSS growth, settled, divided by N. A single RSS reading depends on
-/// when the server last collected garbage, so the scenario is repeated on fresh servers and
-/// each figure is the median of the repetitions.
+/// Scenario 3: N authenticated, idle WebSocket connections, each connected to "/runs" and
+/// subscribed to a run that prints nothing, as the web terminal's would be. Connect rate:
+/// connections per second, each counted once its subscription is acknowledged. Memory: the RSS
+/// growth, settled, divided by N. A single RSS reading depends on when the server last
+/// collected garbage: the median of the repetitions (each on a fresh server) says more.
 /// </summary>
 internal static class IdleScenario
 {
     public const string Name = "3. idle";
 
-    public static string Variant(BenchConfig config) => $"{config.IdleConnections} connections";
+    public static string Variant(BenchConfig config) => $"{config.IdleConnections} subscribed on {Namespace}";
+
+    /// <summary>The namespace the web terminal subscribes on.</summary>
+    public const string Namespace = "/runs";
+
+    public const string PerConnection = "RSS per subscribed connection (KB)";
 
     public static async Task<Measurement> RunAsync(ServerKind kind, BenchConfig config)
-    {
-        var reps = new List<(Measurement M, double KbPerConnection, double Rate, double GrowthMB)>();
-        for (var rep = 0; rep < config.Repeats; rep++)
-        {
-            reps.Add(await RunOnceAsync(kind, config));
-        }
-        var median = reps.OrderBy(r => r.KbPerConnection).ElementAt(reps.Count / 2);
-        var m = median.M;
-        m.Complete = reps.Select(r => r.M.Complete).FirstOrDefault(c => c != "ok") ?? "ok";
-        m.PeakRssMB = reps.Max(r => r.M.PeakRssMB);
-        m.Figures["RSS per connection (KB)"] = median.KbPerConnection;
-        m.Figures["connect rate (conn/s)"] = Repetitions.Median(reps.Select(r => r.Rate));
-        m.Figures["RSS growth (MB)"] = median.GrowthMB;
-        return m;
-    }
-
-    private static async Task<(Measurement M, double KbPerConnection, double Rate, double GrowthMB)> RunOnceAsync(ServerKind kind, BenchConfig config)
     {
         var count = config.IdleConnections;
         await using var server = await ServerUnderTest.StartAsync(kind, config, "idle");
@@ -49,7 +37,7 @@ internal static class IdleScenario
         var subscribers = new List<Subscriber>();
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, _) =>
         {
-            var connections = await context.ConnectAsync(1, n => new Subscriber(i));
+            var connections = await context.ConnectAsync(1, n => new Subscriber(i), ns: Namespace);
             await ScenarioContext.SubscribeAllAsync(connections, runId);
             lock (subscribers)
             {
@@ -67,7 +55,10 @@ internal static class IdleScenario
         m.ServerCpuSeconds = window.ServerCpu;
         m.ClientCpuSeconds = window.ClientCpu;
         m.PeakRssMB = server.Stats.PeakBytes() / (double)BenchConfig.MB;
+        m.Figures[PerConnection] = (rssSettled - rssStart) / 1024.0 / count;
+        m.Figures["connect rate (conn/s)"] = count / window.Seconds;
+        m.Figures["RSS growth (MB)"] = (rssSettled - rssStart) / (double)BenchConfig.MB;
         await context.Rest.CancelAsync(runId);
-        return (m, (rssSettled - rssStart) / 1024.0 / count, count / window.Seconds, (rssSettled - rssStart) / (double)BenchConfig.MB);
+        return m;
     }
 }

@@ -8,7 +8,7 @@ namespace RunsStream.LoadGen.Scenarios;
 /// Scenario 4: a run has finished with a large log; N connected subscribers then subscribe at
 /// once from seq 0. Measured from the subscribe packets to the last terminal status, with the
 /// server's peak RSS growth over its RSS after the run (the backlog is already retained then).
-/// Repeated, each time with a new finished run and new subscribers.
+/// One repetition on a fresh server.
 /// </summary>
 internal static class LateJoinScenario
 {
@@ -24,33 +24,29 @@ internal static class LateJoinScenario
         await using var context = new ScenarioContext(server, config);
         await Warmup.RunAsync(context);
 
-        var reps = new List<Repetition>();
-        for (var rep = 0; rep < config.Repeats; rep++)
+        var runId = await context.Rest.StartAsync(Commands.FastWriter(bytes));
+        await context.Rest.WaitFinishedAsync(runId, TimeSpan.FromSeconds(60));
+        var connections = await context.ConnectAsync(count, i => new Subscriber(i));
+        await Task.Delay(1000);
+
+        var rssStart = server.Stats.RssBytes();
+        server.Stats.ResetPeak();
+        var window = context.BeginWindow();
+        foreach (var connection in connections)
         {
-            var runId = await context.Rest.StartAsync(Commands.FastWriter(bytes));
-            await context.Rest.WaitFinishedAsync(runId, TimeSpan.FromSeconds(60));
-            var connections = await context.ConnectAsync(count, i => new Subscriber(i));
-            await Task.Delay(1000);
-
-            var rssStart = server.Stats.RssBytes();
-            server.Stats.ResetPeak();
-            var window = context.BeginWindow();
-            foreach (var connection in connections)
-            {
-                connection.Subscribe(runId, 0);
-            }
-            var subs = connections.Select(c => c.Subscriber).ToArray();
-            await context.WaitDoneAsync(subs);
-            window.End();
-            reps.Add(new Repetition(
-                subs.Max(s => window.SecondsTo(s.DoneAt)), window.ServerCpu, window.ClientCpu,
-                rssStart / (double)BenchConfig.MB, server.Stats.PeakBytes() / (double)BenchConfig.MB,
-                ScenarioContext.Verify(subs, bytes)));
-            await context.CloseAsync(connections);
+            connection.Subscribe(runId, 0);
         }
+        var subs = connections.Select(c => c.Subscriber).ToArray();
+        await context.WaitDoneAsync(subs);
+        window.End();
 
-        var m = Repetitions.Summarize(context.NewMeasurement(Name, Variant(config), 0), reps);
-        var growth = Repetitions.MaxGrowthMB(reps);
+        var m = context.NewMeasurement(Name, Variant(config), rssStart);
+        m.Complete = ScenarioContext.Verify(subs, bytes);
+        m.WallSeconds = subs.Max(s => window.SecondsTo(s.DoneAt));
+        m.ServerCpuSeconds = window.ServerCpu;
+        m.ClientCpuSeconds = window.ClientCpu;
+        m.PeakRssMB = server.Stats.PeakBytes() / (double)BenchConfig.MB;
+        var growth = m.PeakRssMB - m.RssStartMB;
         m.Figures["time until all have it (s)"] = m.WallSeconds;
         m.Figures["aggregate MB/s"] = (double)count * bytes / BenchConfig.MB / m.WallSeconds;
         m.Figures["peak RSS growth (MB)"] = growth;

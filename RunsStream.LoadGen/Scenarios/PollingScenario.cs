@@ -5,7 +5,7 @@ using RunsStream.LoadGen.Servers;
 
 namespace RunsStream.LoadGen.Scenarios;
 
-/// <summary>Scenario 6: N long-polling-only subscribers (no upgrade) on one fast run, repeated.</summary>
+/// <summary>Scenario 6: N long-polling-only subscribers (no upgrade) on one fast run; one repetition on a fresh server.</summary>
 internal static class PollingScenario
 {
     public const string Name = "6. polling";
@@ -20,28 +20,25 @@ internal static class PollingScenario
         await using var context = new ScenarioContext(server, config);
         await Warmup.RunAsync(context);
 
-        var reps = new List<Repetition>();
-        for (var rep = 0; rep < config.Repeats; rep++)
-        {
-            var gate = Gate.Create(config.WorkDir);
-            var runId = await context.Rest.StartAsync(Commands.Gated(gate, Commands.FastWriter(bytes)));
-            var subs = await ConnectAsync(context, count, runId);
-            await Task.WhenAll(subs.Select(s => s.Subscribed)).WaitAsync(TimeSpan.FromSeconds(60));
-            await Task.Delay(200);
+        var gate = Gate.Create(config.WorkDir);
+        var runId = await context.Rest.StartAsync(Commands.Gated(gate, Commands.FastWriter(bytes)));
+        var subs = await ConnectAsync(context, count, runId);
+        await Task.WhenAll(subs.Select(s => s.Subscribed)).WaitAsync(TimeSpan.FromSeconds(60));
+        await Task.Delay(200);
 
-            var rssStart = server.Stats.RssBytes();
-            server.Stats.ResetPeak();
-            var window = context.BeginWindow();
-            await gate.OpenAsync();
-            await context.WaitDoneAsync(subs);
-            window.End();
-            reps.Add(new Repetition(
-                subs.Max(s => window.SecondsTo(s.DoneAt)), window.ServerCpu, window.ClientCpu,
-                rssStart / (double)BenchConfig.MB, server.Stats.PeakBytes() / (double)BenchConfig.MB,
-                ScenarioContext.Verify(subs, bytes)));
-        }
+        var rssStart = server.Stats.RssBytes();
+        server.Stats.ResetPeak();
+        var window = context.BeginWindow();
+        await gate.OpenAsync();
+        await context.WaitDoneAsync(subs);
+        window.End();
 
-        var m = Repetitions.Summarize(context.NewMeasurement(Name, Variant(config), 0), reps);
+        var m = context.NewMeasurement(Name, Variant(config), rssStart);
+        m.Complete = ScenarioContext.Verify(subs, bytes);
+        m.WallSeconds = subs.Max(s => window.SecondsTo(s.DoneAt));
+        m.ServerCpuSeconds = window.ServerCpu;
+        m.ClientCpuSeconds = window.ClientCpu;
+        m.PeakRssMB = server.Stats.PeakBytes() / (double)BenchConfig.MB;
         var deliveredMB = (double)count * bytes / BenchConfig.MB;
         m.Figures["time to done (s)"] = m.WallSeconds;
         m.Figures["aggregate MB/s"] = deliveredMB / m.WallSeconds;

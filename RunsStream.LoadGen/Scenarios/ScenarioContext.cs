@@ -34,13 +34,13 @@ internal sealed class ScenarioContext(ServerUnderTest server, BenchConfig config
 
     public CancellationToken Timeout => _timeout.Token;
 
-    /// <summary>Opens <paramref name="count"/> WebSocket connections (<paramref name="parallel"/> at a time) and starts their receive loops.</summary>
-    public async Task<WsConnection[]> ConnectAsync(int count, Func<int, Subscriber> create, int? receiveBufferSize = null, int parallel = 64)
+    /// <summary>Opens <paramref name="count"/> WebSocket connections to <paramref name="ns"/> (<paramref name="parallel"/> at a time) and starts their receive loops.</summary>
+    public async Task<WsConnection[]> ConnectAsync(int count, Func<int, Subscriber> create, int? receiveBufferSize = null, int parallel = 64, string ns = "/")
     {
         var connections = new WsConnection[count];
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = Timeout }, async (i, ct) =>
         {
-            connections[i] = await WsConnection.ConnectAsync(server.EndPoint, config.Token, create(i), receiveBufferSize, ct);
+            connections[i] = await WsConnection.ConnectAsync(server.EndPoint, config.Token, create(i), receiveBufferSize, ct, ns);
         });
         lock (_connections)
         {

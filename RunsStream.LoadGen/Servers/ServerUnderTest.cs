@@ -70,7 +70,7 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
         env["PORT"] = "0";
         env["DATA_DIR"] = dataDir;
         env["MAX_CONCURRENT_RUNS"] = "4";
-        env["RUN_LOG_MAX_BYTES"] = (256L * 1024 * 1024).ToString();
+        env["RUN_LOG_MAX_BYTES"] = config.RunLogMaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         env["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         env["NODE_ENV"] = "production";
 
