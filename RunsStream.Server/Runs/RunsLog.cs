@@ -26,6 +26,9 @@ internal static partial class RunsLog
     [LoggerMessage(3008, LogLevel.Information, "Retention deleted {Count} runs created before {Cutoff}")]
     public static partial void RetentionDeleted(ILogger logger, int count, DateTimeOffset cutoff);
 
+    [LoggerMessage(3009, LogLevel.Debug, "Subscriber {SocketId} of run {RunId} fell behind live delivery with {BufferedBytes} bytes buffered: it catches up from the log")]
+    public static partial void FellBehind(ILogger logger, string runId, string socketId, long bufferedBytes);
+
     [LoggerMessage(3006, LogLevel.Error, "Run {RunId} failed inside the server")]
     public static partial void RunCrashed(ILogger logger, string runId, Exception exception);
 }
