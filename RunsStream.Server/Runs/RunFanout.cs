@@ -16,6 +16,14 @@ internal sealed class RunFanout
 
     public int LiveCount => _live.Count;
 
+    /// <summary>
+    /// How many times a live subscriber did not take an event and went back to catching up
+    /// (it fell behind, or was stopping just before its removal). A subscriber that keeps up
+    /// never counts: a count that grows during a fan-out it could keep up with means
+    /// subscribers are re-reading the log, the costly path.
+    /// </summary>
+    public long LiveFallbacks { get; private set; }
+
     public void Add(IRunSubscriber subscriber) => _subscribers.Add(subscriber);
 
     public void Remove(IRunSubscriber subscriber)
@@ -46,6 +54,7 @@ internal sealed class RunFanout
             if (!_live[i].TryDeliverLive(e))
             {
                 _live.RemoveAt(i);
+                LiveFallbacks++;
             }
         }
     }

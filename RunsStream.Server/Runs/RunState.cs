@@ -340,6 +340,12 @@ internal sealed class RunState : IPersistenceListener
         }
     }
 
+    /// <summary>How often a live subscriber of this run fell back to catching up (<see cref="RunFanout.LiveFallbacks"/>).</summary>
+    internal long LiveFallbacks
+    {
+        get { lock (_lock) return _fanout.LiveFallbacks; }
+    }
+
     internal void AddSubscriber(IRunSubscriber subscriber)
     {
         lock (_lock)

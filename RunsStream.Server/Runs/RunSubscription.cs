@@ -61,6 +61,7 @@ internal sealed class RunSubscription : IRunSubscriber
         }
         if (NextSeq != e.Seq || Socket.BufferedBytes > HighWatermark)
         {
+            RunsLog.FellBehind(_logger, Run.RunId, Socket.Id, Socket.BufferedBytes);
             StartPump();
             return false;
         }

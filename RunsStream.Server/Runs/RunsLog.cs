@@ -29,6 +29,9 @@ internal static partial class RunsLog
     [LoggerMessage(3009, LogLevel.Information, "Run {RunId} stage {Index} ({Stage}) ended {Status} (exit code {ExitCode})")]
     public static partial void StageEnded(ILogger logger, string runId, int index, string stage, string status, int? exitCode);
 
+    [LoggerMessage(3010, LogLevel.Debug, "Subscriber {SocketId} of run {RunId} fell behind live delivery with {BufferedBytes} bytes buffered: it catches up from the log")]
+    public static partial void FellBehind(ILogger logger, string runId, string socketId, long bufferedBytes);
+
     [LoggerMessage(3006, LogLevel.Error, "Run {RunId} failed inside the server")]
     public static partial void RunCrashed(ILogger logger, string runId, Exception exception);
 }

@@ -52,6 +52,34 @@ public sealed class RunFanoutTests
     }
 
     [Test]
+    public void Each_fall_back_from_live_to_catching_up_is_counted_and_keeping_up_is_not()
+    {
+        var fanout = new RunFanout();
+        var slow = new RecordingSubscriber();
+        var fast = new RecordingSubscriber();
+        foreach (var s in new[] { slow, fast })
+        {
+            fanout.Add(s);
+            fanout.GoLive(s);
+        }
+        fanout.Deliver(Output(1));
+        Assert.That(fanout.LiveFallbacks, Is.Zero, "both took the event");
+
+        slow.Refuse = true;
+        fanout.Deliver(Output(2));
+        fanout.Deliver(Output(3));
+        Assert.That(fanout.LiveFallbacks, Is.EqualTo(1), "the slow one left the live list once; it is not asked again while out");
+
+        slow.Refuse = false;
+        slow.NextSeq = 4; // caught up from the log
+        fanout.GoLive(slow);
+        fanout.Deliver(Output(4));
+        slow.Refuse = true;
+        fanout.Deliver(Output(5));
+        Assert.That(fanout.LiveFallbacks, Is.EqualTo(2), "a second fall back after going live again counts again");
+    }
+
+    [Test]
     public void Only_a_subscriber_that_is_still_subscribed_can_go_live_and_only_once()
     {
         var fanout = new RunFanout();

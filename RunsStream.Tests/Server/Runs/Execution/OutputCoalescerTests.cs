@@ -119,4 +119,31 @@ public sealed class OutputCoalescerTests
 
         Assert.That(calls, Is.EqualTo(new[] { "a", "b" }));
     }
+
+    [Test]
+    public void A_chunk_handed_over_at_once_is_the_events_own_exact_copy_not_the_read_buffer()
+    {
+        var sink = new ArraySink();
+        using OutputCoalescer coalescer = Create(maxChunkBytes: 8, sink: sink);
+        var read = "abcdefgh"u8.ToArray();
+
+        coalescer.Append(OutputStream.Stdout, read, read.Length); // a full chunk: straight to an event
+        _time.Advance(Delay);
+        coalescer.Append(OutputStream.Stdout, read.AsSpan(0, 3), 3); // after a quiet spell: also at once
+        read.AsSpan().Fill((byte)'z'); // the reader reuses its buffer for the next read
+
+        Assert.That(sink.Arrays.Select(a => System.Text.Encoding.UTF8.GetString(a)), Is.EqualTo(new[] { "abcdefgh", "abc" }),
+            "each event owns a copy of exactly its text: later reads cannot change what subscribers are sent");
+        Assert.That(sink.Arrays.Any(a => ReferenceEquals(a, read)), Is.False);
+    }
+
+    /// <summary>Keeps the arrays the coalescer hands over, as the run's events do.</summary>
+    private sealed class ArraySink : IRunOutputSink
+    {
+        public List<byte[]> Arrays { get; } = [];
+
+        public void OnOutput(OutputStream stream, string text) => throw new InvalidOperationException("UTF-8 is handed over as bytes");
+
+        public void OnOutput(OutputStream stream, byte[] utf8) => Arrays.Add(utf8);
+    }
 }
