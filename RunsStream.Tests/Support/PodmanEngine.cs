@@ -221,7 +221,7 @@ public sealed class PodmanEngine : IAsyncDisposable
         var (repository, tag) = (Image[..Image.LastIndexOf(':')], Image[(Image.LastIndexOf(':') + 1)..]);
         await client.Images.CreateImageAsync(
             new ImagesCreateParameters { FromSrc = "-", Repo = repository, Tag = tag },
-            source, null, new Progress<JSONMessage>(m => messages.Add($"{m.Status} {m.ErrorMessage} {m.Error?.Message}")), deadline.Token);
+            source, null, new Messages(messages), deadline.Token);
         // podman 4.3 leaves an imported image untagged whatever repo/tag say: tag it by the id
         // it reports.
         var imported = messages.Select(m => m.Trim()).FirstOrDefault(m => m.StartsWith("sha256:", StringComparison.Ordinal));
@@ -248,6 +248,13 @@ public sealed class PodmanEngine : IAsyncDisposable
         return list.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(name => name != "busybox" && !name.Contains('/'))
             .ToList();
+    }
+
+    // Progress<T> reports on the thread pool, after the call may have returned: the import's
+    // image id must be in the list when it does.
+    private sealed class Messages(System.Collections.Concurrent.ConcurrentBag<string> into) : IProgress<JSONMessage>
+    {
+        public void Report(JSONMessage value) => into.Add($"{value.Status} {value.ErrorMessage} {value.Error?.Message}");
     }
 
     private static void Append(StringBuilder log, string? line)

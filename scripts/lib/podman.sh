@@ -69,9 +69,14 @@ start_podman_service() {
   fi
   write_podman_conf "$dir"
   log "setup: starting podman system service on $socket"
-  (cd "$dir" && CONTAINERS_CONF="$dir/containers.conf" CONTAINERS_STORAGE_CONF="$dir/storage.conf" \
-    setsid podman system service --time=0 "unix://$socket" >"$dir/service.log" 2>&1 &
-   echo $! > "$dir/podman.pid")
+  # A simple command in the background, and nohup execs podman itself: $! is the service's
+  # pid. Its working directory is DIR, where conmon leaves its OOM markers.
+  (
+    cd "$dir" || exit 1
+    CONTAINERS_CONF="$dir/containers.conf" CONTAINERS_STORAGE_CONF="$dir/storage.conf" \
+      nohup podman system service --time=0 "unix://$socket" >"$dir/service.log" 2>&1 &
+    echo $! > "$dir/podman.pid"
+  )
   for _ in $(seq 1 100); do
     curl -sf --unix-socket "$socket" http://d/_ping >/dev/null 2>&1 && return 0
     sleep 0.2

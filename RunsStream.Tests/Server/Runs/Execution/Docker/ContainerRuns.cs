@@ -12,10 +12,10 @@ internal static class ContainerRuns
     /// <summary>Generous: a container start on the shared 2-core machine can take seconds.</summary>
     public static readonly TimeSpan EngineTimeout = TimeSpan.FromSeconds(120);
 
-    /// <summary>A temp folder for a container's workspace, world-writable like a run's.</summary>
+    /// <summary>A folder for a container's workspace, world-writable like a run's; removed with the engine.</summary>
     public static string NewWorkspace()
     {
-        var path = Directory.CreateTempSubdirectory("rs-ws-").FullName;
+        var path = Directory.CreateDirectory(Path.Combine(DockerEngineSetUp.Workspaces, Guid.NewGuid().ToString("N"))).FullName;
         File.SetUnixFileMode(path, (UnixFileMode)Convert.ToInt32("777", 8));
         return path;
     }

@@ -10,6 +10,9 @@ public sealed class DockerEngineSetUp
 {
     private static PodmanEngine? _engine;
 
+    /// <summary>Where the tests' workspaces are made; removed at the end.</summary>
+    internal static string Workspaces { get; } = Path.Combine(Path.GetTempPath(), "rs-docker-workspaces-" + Environment.ProcessId);
+
     internal static PodmanEngine Engine => _engine ?? throw new InvalidOperationException("the podman engine did not start");
 
     /// <summary>A runner on the test engine whose containers carry <paramref name="owner"/> (a fresh one by default).</summary>
@@ -25,6 +28,10 @@ public sealed class DockerEngineSetUp
         if (_engine is not null)
         {
             await _engine.DisposeAsync();
+        }
+        if (Directory.Exists(Workspaces))
+        {
+            Directory.Delete(Workspaces, recursive: true);
         }
     }
 }
