@@ -63,7 +63,7 @@ public sealed class DockerContainerStartErrorsTests
     }
 
     [Test]
-    public async Task An_engine_that_is_not_there_is_named()
+    public void An_engine_that_is_not_there_is_named()
     {
         var socket = Path.Combine(NewWorkspace(), "nothing.sock");
         using var runner = new DockerContainerRunner(new DockerOptions(new Uri("unix://" + socket), "image", "owner"), NullLogger.Instance);
@@ -71,7 +71,6 @@ public sealed class DockerContainerStartErrorsTests
         var error = Assert.ThrowsAsync<RunStartException>(() => runner.StartAsync(Shell("true", NewWorkspace())));
 
         Assert.That(error!.Message, Does.Contain(socket));
-        await Task.CompletedTask;
     }
 
     [Test]
