@@ -1,0 +1,86 @@
+# A Docker Engine API without a Docker daemon: Debian's podman serving it on a unix socket.
+# Source it after setup.sh. scripts/test calls ensure_podman (the docker executor's tests start
+# their own engine in a temp folder, RunsStream.Tests/Support/PodmanEngine.cs); scripts/run
+# calls start_podman_service when DOCKER_ENGINE=podman and DOCKER_HOST is not set.
+#
+# What podman 4.3 (Debian 12) needs on these machines, found by trying:
+# - runc: the runtime (crun is not installed; say so explicitly rather than rely on the search);
+# - cgroup_manager = "cgroupfs": there is no systemd;
+# - the vfs storage driver: no overlay mount inside these VMs;
+# - default_ulimits with nofile and nproc: podman's default nofile (1048576) is above the VM's
+#   hard limit, and runc then fails with "error setting rlimits for ready process";
+# - lock_type = "file": the default shm lock (/dev/shm/libpod_lock) is one per machine, shared
+#   by every podman with its own storage, so two engines side by side would share lock numbers;
+# - no static_dir: conmon's cleanup after a container exits gets --root but not the static
+#   dir, does not find the container, and every wait for an exit then takes 20 s;
+# - catatonit: the init behind HostConfig.Init (it passes a stop's SIGTERM to the command);
+# - busybox-static: the root filesystem of the offline test image (podman import).
+# Not fixable by configuration: conmon 2.1.6 writes its OOM marker in its working directory,
+# where podman 4.3 does not look, so State.OOMKilled stays false on cgroup v1 (the runner then
+# says "killed (SIGKILL) with a memory limit of N: most likely out of memory").
+# shellcheck shell=bash
+
+PODMAN_PACKAGES=(podman runc conmon catatonit busybox-static)
+
+# ensure_podman : installs podman and what it needs here, when missing.
+ensure_podman() {
+  apt_install "${PODMAN_PACKAGES[@]}"
+}
+
+# write_podman_conf DIR : containers.conf and storage.conf for an engine whose storage, locks
+# and socket all live in DIR (nothing of the machine's defaults is read or written).
+write_podman_conf() {
+  local dir="$1"
+  mkdir -p "$dir"
+  cat > "$dir/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
+log_driver = "k8s-file"
+init_path = "/usr/bin/catatonit"
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+lock_type = "file"
+events_logger = "file"
+events_logfile_path = "$dir/events.log"
+tmp_dir = "$dir/tmp"
+volume_path = "$dir/volumes"
+
+[network]
+network_config_dir = "$dir/net"
+CONF
+  cat > "$dir/storage.conf" <<CONF
+[storage]
+driver = "vfs"
+graphroot = "$dir/graph"
+runroot = "$dir/run"
+CONF
+}
+
+# start_podman_service DIR : starts 'podman system service' on DIR/podman.sock unless one
+# already answers there, and exports DOCKER_HOST. Its pid is in DIR/podman.pid.
+start_podman_service() {
+  local dir="$1"
+  local socket="$dir/podman.sock"
+  export DOCKER_HOST="unix://$socket"
+  if curl -sf --unix-socket "$socket" http://d/_ping >/dev/null 2>&1; then
+    return 0
+  fi
+  write_podman_conf "$dir"
+  log "setup: starting podman system service on $socket"
+  # A simple command in the background, and nohup execs podman itself: $! is the service's
+  # pid. Its working directory is DIR, where conmon leaves its OOM markers.
+  (
+    cd "$dir" || exit 1
+    CONTAINERS_CONF="$dir/containers.conf" CONTAINERS_STORAGE_CONF="$dir/storage.conf" \
+      nohup podman system service --time=0 "unix://$socket" >"$dir/service.log" 2>&1 &
+    echo $! > "$dir/podman.pid"
+  )
+  for _ in $(seq 1 100); do
+    curl -sf --unix-socket "$socket" http://d/_ping >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  log "setup: podman system service did not answer on $socket (see $dir/service.log)"
+  return 1
+}
