@@ -64,7 +64,7 @@ export class SectionModel {
       if (this.retained > this.retainChars) this.forget();
     }
     if (this.hidden(top)) return "";
-    this.atLineStart = /\n$/.test(text);
+    this.atLineStart = text.endsWith("\n");
     return text;
   }
 
@@ -134,7 +134,7 @@ export class SectionModel {
       for (const child of node.children) {
         if (child.kind === "text") {
           out.push(child.text);
-          this.atLineStart = /\n$/.test(child.text);
+          this.atLineStart = child.text.endsWith("\n");
         } else {
           out.push(this.header(child));
           if (!child.collapsed) walk(child);
