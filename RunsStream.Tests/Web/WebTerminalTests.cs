@@ -12,7 +12,7 @@ namespace RunsStream.Tests.Web;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class WebTerminalTests
+public sealed partial class WebTerminalTests
 {
     private const int TerminalPaletteRed = 1;
     private const int TerminalPaletteGreen = 2;

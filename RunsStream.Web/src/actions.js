@@ -1,44 +1,14 @@
-// What the user does with buttons and the form: start a run, cancel the selected one, toggle
-// follow, copy its text, download its raw log. Each action reports in the notice line; a 401
-// from any of them asks for the token again.
+// What the user does with the buttons of the run on screen: cancel it, toggle follow, copy its
+// text, download its raw log (the start form is start-form.js). Each action reports in the
+// notice line; a 401 from any of them asks for the token again.
 import { UnauthorizedError } from "./api.js";
 import { formatBytes } from "./format.js";
 
 /**
- * @param {{$: (id: string) => HTMLElement, api: object, runs: import("./run-state.js").RunsState,
- *          selection: import("./selected-run.js").Selection, renderRuns: () => void,
+ * @param {{$: (id: string) => HTMLElement, api: object, selection: import("./selected-run.js").Selection,
  *          refreshRuns: () => Promise<void>, notice: (text: string) => void, authFailed: () => void}} app
  */
-export function bindActions({ $, api, runs, selection, renderRuns, refreshRuns, notice, authFailed }) {
-  $("start-form").addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const command = $("command").value;
-    if (!command.trim()) return;
-    const button = $("start");
-    button.disabled = true;
-    $("start-error").hidden = true;
-    try {
-      const workspaceId = $("workspace").value.trim();
-      const { runId } = await api.startRun(command, workspaceId);
-      runs.addStarted(runId, command, workspaceId);
-      renderRuns();
-      selection.select(runId);
-      refreshRuns().catch(() => {});
-    } catch (err) {
-      if (err instanceof UnauthorizedError) return authFailed();
-      $("start-error").textContent = `Could not start the run: ${err.message}`;
-      $("start-error").hidden = false;
-    } finally {
-      button.disabled = false;
-    }
-  });
-  $("command").addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
-      e.preventDefault();
-      $("start-form").requestSubmit();
-    }
-  });
-
+export function bindActions({ $, api, selection, refreshRuns, notice, authFailed }) {
   $("cancel").addEventListener("click", async () => {
     const runId = selection.runId;
     if (!runId) return;

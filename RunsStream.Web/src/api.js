@@ -45,7 +45,9 @@ export function createApi(getToken) {
   return {
     listRuns: (limit = 100) => send("GET", `/runs?limit=${limit}`),
     getRun: (id) => send("GET", run(id)),
-    startRun: (command, workspaceId) => send("POST", "/runs", { body: { command, workspaceId: workspaceId || null } }),
+    // body: {command} or {stages: [{name, command}]}, and workspaceId, executor, tty, cols, rows
+    // (docs/api.md 3.1); fields left undefined are not sent.
+    startRun: (body) => send("POST", "/runs", { body }),
     // 409: the run finished meanwhile; the caller just refreshes.
     cancelRun: (id) => send("POST", `${run(id)}/cancel`, { allow: [409] }),
     fetchLog: (id) => send("GET", `${run(id)}/log`, { raw: true }),

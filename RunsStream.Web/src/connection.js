@@ -8,11 +8,13 @@
 import { io } from "socket.io-client";
 
 export const NAMESPACE = "/runs";
+const RESIZE_ACK_MS = 10000;
 
 export class RunsConnection {
   /**
    * @param {{getToken: () => string, onState: (state: string, text: string) => void,
-   *          onEvent: (ev: object) => void, onAck: (runId: string, ack: object) => void,
+   *          onEvent: (ev: object) => void, onStage: (ev: object) => void,
+   *          onAck: (runId: string, ack: object) => void,
    *          onUnauthorized: () => void}} hooks
    */
   constructor(hooks) {
@@ -52,10 +54,31 @@ export class RunsConnection {
       hooks.onState("reconnecting", `Reconnecting (attempt ${attempt})…`);
     });
     socket.on("run-event", (ev) => {
-      const c = this.current;
-      if (!c || ev?.runId !== c.runId || !(ev.seq > c.lastSeq)) return;
-      c.lastSeq = ev.seq;
-      hooks.onEvent(ev);
+      if (this.take(ev)) hooks.onEvent(ev);
+    });
+    // A pipeline's stage events share the run's seqs (docs/api.md 7.1), so they move lastSeq
+    // too and a resume with `since` neither repeats nor skips them.
+    socket.on("stage", (ev) => {
+      if (this.take(ev)) hooks.onStage(ev);
+    });
+  }
+
+  /** Whether an event is the next one of the run on screen (and then remembers its seq). */
+  take(ev) {
+    const c = this.current;
+    if (!c || ev?.runId !== c.runId || !(ev.seq > c.lastSeq)) return false;
+    c.lastSeq = ev.seq;
+    return true;
+  }
+
+  /**
+   * Tells the server the terminal of a tty run now has this size; `done` gets the ack
+   * ({ok: true} or {error}), or {error} when no answer came. Not sent while offline.
+   */
+  resize(runId, { cols, rows }, done = () => {}) {
+    if (!this.socket.connected) return;
+    this.socket.timeout(RESIZE_ACK_MS).emit("resize", { runId, cols, rows }, (err, ack) => {
+      done(err ? { error: "the server did not answer" } : (ack ?? {}));
     });
   }
 

@@ -19,6 +19,9 @@ export const HIGH_WATERMARK = 4 * 1024 * 1024;
 export const LOW_WATERMARK = 512 * 1024;
 export const TAIL_CHARS = 2 * 1024 * 1024;
 
+// ESC c (a full reset: screen and scrollback cleared), then the cursor hidden again.
+export const RESET_SCREEN = "\x1bc\x1b[?25l";
+
 export class TerminalFeed {
   /**
    * @param {import("@xterm/xterm").Terminal} term
@@ -98,6 +101,28 @@ export class TerminalFeed {
       this.hooks.onOmitted?.(omitted);
     }
     this.push(text);
+  }
+
+  /**
+   * Shows `text` instead of everything so far (a re-rendering, e.g. a section folded). Text not
+   * yet handed to xterm is dropped, since `text` holds it; the reset travels in the stream, so
+   * it lands after the chunk xterm is parsing now. Only the tail is written, as for a finished
+   * run, so a re-rendering costs what the scrollback can show, not the whole log.
+   */
+  replace(text) {
+    if (this.disposed) return;
+    if (this.tail) {
+      this.tail.parts = [text];
+      this.tail.size = text.length;
+      this.tail.omitted = 0;
+      return;
+    }
+    this.queue = [];
+    this.queued = 0;
+    this.push(RESET_SCREEN);
+    this.beginTail();
+    this.push(text);
+    this.endTail();
   }
 
   pump() {

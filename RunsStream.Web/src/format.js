@@ -1,4 +1,5 @@
 // Small presentation helpers shared by the runs list and the run header.
+import { describeStages } from "./stages-text.js";
 
 export const TERMINAL_STATUSES = new Set(["succeeded", "failed", "cancelled"]);
 export const isFinished = (status) => TERMINAL_STATUSES.has(status);
@@ -44,6 +45,21 @@ export function describeRun(run, now = Date.now()) {
   if (d != null) parts.push(formatDuration(d));
   // "Process exited with code 3" says no more than "exit 3"; other reasons do.
   if (run.reason && run.status !== "succeeded" && !/^process exited with code/i.test(run.reason)) parts.push(run.reason);
+  return parts.join(" · ");
+}
+
+/** What a run is called in the list and the header: its command, or its stages for a pipeline. */
+export function runTitle(run) {
+  if (run?.command != null) return run.command;
+  if (run?.stages?.length) return `pipeline: ${describeStages(run.stages)}`;
+  return "(published by an external executor)";
+}
+
+/** "docker · tty 120x40": how a run executes, when that is not the default local process. */
+export function describeExecution(run) {
+  const parts = [];
+  if (run?.executor && run.executor !== "process") parts.push(`executor ${run.executor}`);
+  if (run?.tty) parts.push(run.cols && run.rows ? `tty ${run.cols}x${run.rows}` : "tty");
   return parts.join(" · ");
 }
 

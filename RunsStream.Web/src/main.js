@@ -4,6 +4,7 @@
 import "./app.css";
 import { UnauthorizedError, createApi } from "./api.js";
 import { bindActions } from "./actions.js";
+import { bindStartForm } from "./start-form.js";
 import { RunsConnection } from "./connection.js";
 import { RunsList } from "./runs-list.js";
 import { RunsState } from "./run-state.js";
@@ -26,6 +27,7 @@ const connection = new RunsConnection({
   getToken: () => tokenStore.get(),
   onState: showConnection,
   onEvent: (ev) => selection.onEvent(ev),
+  onStage: (ev) => selection.onStage(ev),
   onAck: (runId, ack) => {
     if (ack.ok === false) notice(`Cannot watch ${runId}: ${ack.error ?? "refused"}`);
     else if (ack.status === null) notice(`The server does not know ${runId} (yet); waiting for its events.`);
@@ -35,7 +37,8 @@ const connection = new RunsConnection({
 
 const selection = new Selection({ $, api, runs, connection, list, notice, authFailed, onRunsChanged: renderRuns });
 
-bindActions({ $, api, runs, selection, renderRuns, refreshRuns, notice, authFailed });
+bindActions({ $, api, selection, refreshRuns, notice, authFailed });
+bindStartForm({ $, api, runs, selection, renderRuns, refreshRuns, authFailed });
 
 // ---- token -------------------------------------------------------------------------------
 
@@ -125,7 +128,10 @@ function renderRuns() {
 
 setInterval(() => {
   list.tick();
-  if (selection.current) selection.renderHeader();
+  if (selection.current) {
+    selection.renderHeader();
+    selection.renderSections();
+  }
 }, 1000);
 
 // ---- status line -------------------------------------------------------------------------

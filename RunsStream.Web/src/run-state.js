@@ -48,19 +48,23 @@ export class RunsState {
 
   /**
    * A run this page just started (POST /runs answered): shown at the top as queued at once,
-   * before the next poll lists it.
+   * before the next poll lists it. `request` is what was posted: {command} or {stages}, and
+   * workspaceId, executor, tty, cols, rows.
    */
-  addStarted(runId, command, workspaceId, now = new Date()) {
+  addStarted(runId, request, now = new Date()) {
     this.runs.set(runId, {
       runId,
       status: "queued",
-      command,
-      workspaceId: workspaceId || null,
+      command: request.command ?? null,
+      workspaceId: request.workspaceId || null,
       createdAt: now.toISOString(),
       startedAt: null,
       finishedAt: null,
       exitCode: null,
       reason: null,
+      executor: request.executor ?? "process",
+      stages: request.stages?.map(({ name, command }) => ({ name, command, status: "pending", startedAt: null, endedAt: null, exitCode: null })) ?? null,
+      ...(request.tty ? { tty: true, cols: request.cols ?? null, rows: request.rows ?? null } : {}),
     });
     this.order = [runId, ...this.order.filter((id) => id !== runId)];
   }

@@ -1,6 +1,6 @@
 // The runs list: newest first, a live status badge, exit code and duration per run. Items are
 // updated in place (keyed by run id), so focus and scrolling survive every refresh.
-import { describeRun, formatTime, setBadge } from "./format.js";
+import { describeRun, formatTime, runTitle, setBadge } from "./format.js";
 
 export class RunsList {
   /**
@@ -102,7 +102,7 @@ export class RunsList {
 
   update(item, run, now) {
     setBadge(item.badge, run.status);
-    const command = run.command ?? "(published by an external executor)";
+    const command = runTitle(run);
     if (item.command.textContent !== command) {
       item.command.textContent = command;
       item.button.title = `${command}\n${run.runId}`;

@@ -1,9 +1,15 @@
 // The run on screen: its terminal, the flow-controlled feed into it, the stderr painter, its
-// header (command, badge, details, buttons) and "follow". Selecting another run disposes all of
-// that and subscribes to the new one; only one run is watched at a time.
+// sections (stages and GitLab markers: section-markers.js, section-model.js, sections-view.js),
+// its header (command, badge, details, buttons), "follow" and, for a tty run, the size reports.
+// Selecting another run disposes all of that and subscribes to the new one; only one run is
+// watched at a time.
 import { ApiError, UnauthorizedError } from "./api.js";
 import { TerminalFeed } from "./feed.js";
-import { describeRun, formatBytes, isCancellable, isFinished, setBadge } from "./format.js";
+import { describeExecution, describeRun, formatBytes, isCancellable, isFinished, runTitle, setBadge } from "./format.js";
+import { ResizeReporter } from "./resize.js";
+import { SectionMarkerParser } from "./section-markers.js";
+import { SectionModel } from "./section-model.js";
+import { SectionsView } from "./sections-view.js";
 import { RunTerminal, SCROLLBACK_LINES } from "./terminal.js";
 import { StderrPainter, outputText } from "./stderr.js";
 
@@ -15,7 +21,9 @@ export class Selection {
    */
   constructor(deps) {
     this.deps = deps;
-    /** @type {{runId: string, view: RunTerminal, feed: TerminalFeed, stderr: StderrPainter} | null} */
+    /** @type {{runId: string, view: RunTerminal, feed: TerminalFeed, stderr: StderrPainter,
+     *          markers: SectionMarkerParser, sections: SectionModel, outline: SectionsView,
+     *          resize: ResizeReporter} | null} */
     this.current = null;
     this.follow = true;
   }
@@ -41,7 +49,17 @@ export class Selection {
       onWritten: () => view.afterWrite(),
       onOmitted: (chars) => notice(`Showing the end of this run's output: ${formatBytes(chars)} before it are not shown. "Download log" has all of it.`),
     });
-    const current = (this.current = { runId, view, feed, stderr: new StderrPainter() });
+    const current = (this.current = {
+      runId, view, feed, stderr: new StderrPainter(),
+      markers: new SectionMarkerParser(),
+      sections: new SectionModel(),
+      outline: new SectionsView($("sections"), (id) => this.toggleSection(id)),
+      resize: new ResizeReporter((size) => this.reportSize(runId, size), { initial: sizeOf(runs.get(runId)) }),
+    });
+    // Only a tty run has a terminal size on the server; for the others a resize means nothing.
+    view.term.onResize(({ cols, rows }) => {
+      if (runs.get(runId)?.tty) current.resize.resized(cols, rows);
+    });
     list.setSelected(runId);
     notice("");
     this.renderHeader();
@@ -58,6 +76,8 @@ export class Selection {
       }
     }
     if (this.current !== current) return;
+    if (run?.tty && current.resize.sent === null) current.resize.sent = sizeOf(run);
+    this.renderSections();
     // A finished run opens at its tail; a live one streams everything.
     if (run && isFinished(run.status)) feed.beginTail();
     connection.watch(runId);
@@ -67,21 +87,86 @@ export class Selection {
   close() {
     if (!this.current) return;
     this.deps.connection.unwatch();
+    this.current.resize.dispose();
+    this.current.outline.dispose();
     this.current.feed.dispose();
     this.current.view.dispose();
     this.current = null;
   }
 
-  /** A run-event from the connection: output goes to the terminal, a status to the runs. */
+  /**
+   * A run-event from the connection: output goes through the marker parser and the section
+   * model to the terminal, a status to the runs.
+   */
   onEvent(ev) {
     const current = this.current;
     if (!current || ev.runId !== current.runId) return;
+    const { feed, sections } = current;
     if (ev.type === "status") {
+      if (isFinished(ev.status)) {
+        this.flushMarkers(current);
+        sections.finish(Date.parse(ev.timestamp) || null);
+        this.renderSections();
+      }
       if (this.deps.runs.applyStatus(ev)) this.deps.onRunsChanged();
-      if (isFinished(ev.status) && current.feed.inTail) current.feed.endTail();
+      if (isFinished(ev.status) && feed.inTail) feed.endTail();
       return;
     }
-    current.feed.push(outputText(ev, current.stderr));
+    if (ev.droppedBytes != null) {
+      // The retention marker (docs/api.md 7) is the server's, not the process's: shown as is.
+      this.flushMarkers(current);
+      feed.push(sections.text(outputText(ev, current.stderr)));
+      return;
+    }
+    let out = "";
+    let changed = false;
+    const text = typeof ev.data === "string" ? ev.data : String(ev.data ?? "");
+    for (const token of current.markers.push(text, ev.type)) {
+      if (token.type === "text") {
+        out += sections.text(token.stream === "stderr" ? current.stderr.paint(token.text) : token.text);
+      } else {
+        out += sections.marker(token);
+        changed = true;
+      }
+    }
+    feed.push(out);
+    if (changed) this.renderSections();
+  }
+
+  /** A pipeline's `stage` event (docs/api.md 7.1): a section starts or ends. */
+  onStage(ev) {
+    const current = this.current;
+    if (!current || ev.runId !== current.runId) return;
+    this.flushMarkers(current);
+    current.feed.push(current.sections.stage(ev));
+    this.renderSections();
+  }
+
+  flushMarkers(current) {
+    for (const token of current.markers.flush()) {
+      const text = token.stream === "stderr" ? current.stderr.paint(token.text) : token.text;
+      current.feed.push(current.sections.text(text));
+    }
+  }
+
+  /** Folds or unfolds a section: the terminal is re-rendered from the section model. */
+  toggleSection(id) {
+    const current = this.current;
+    if (!current || !current.sections.toggle(id)) return;
+    current.feed.replace(current.sections.render());
+    this.renderSections();
+  }
+
+  renderSections() {
+    const current = this.current;
+    if (!current) return;
+    current.outline.render(current.sections, this.deps.runs.get(current.runId)?.stages ?? null);
+  }
+
+  reportSize(runId, size) {
+    this.deps.connection.resize(runId, size, (ack) => {
+      if (ack?.error && this.current?.runId === runId) this.deps.notice(`The terminal size was not changed: ${ack.error}`);
+    });
   }
 
   setFollow(on) {
@@ -95,15 +180,20 @@ export class Selection {
     const selected = this.current;
     const run = selected ? runs.get(selected.runId) : null;
     const has = Boolean(selected);
-    $("run-command").textContent = has ? (run?.command ?? selected.runId) : "No run selected";
-    $("run-command").title = has ? (run?.command ?? "") : "";
+    $("run-command").textContent = has ? (run ? runTitle(run) : selected.runId) : "No run selected";
+    $("run-command").title = has && run ? runTitle(run) : "";
     if (run) setBadge($("run-badge"), run.status);
     else $("run-badge").hidden = true;
-    const details = run ? [describeRun(run), run.workspaceId ? `workspace ${run.workspaceId}` : ""] : [];
+    const details = run ? [describeRun(run), run.workspaceId ? `workspace ${run.workspaceId}` : "", describeExecution(run)] : [];
     $("run-details").textContent = details.filter(Boolean).join(" · ");
     $("run-id").textContent = selected?.runId ?? "";
     $("copy").disabled = !has;
     $("download").disabled = !has;
     $("cancel").disabled = !(run && isCancellable(run.status));
   }
+}
+
+/** A run's terminal size as the server knows it, or null. */
+function sizeOf(run) {
+  return run?.tty && run.cols > 0 && run.rows > 0 ? { cols: run.cols, rows: run.rows } : null;
 }

@@ -2,7 +2,7 @@
 // every step of the flow control is deterministic (no timers, no xterm).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { HIGH_WATERMARK, LOW_WATERMARK, TAIL_CHARS, TerminalFeed, WRITE_CHUNK } from "../src/feed.js";
+import { HIGH_WATERMARK, LOW_WATERMARK, RESET_SCREEN, TAIL_CHARS, TerminalFeed, WRITE_CHUNK } from "../src/feed.js";
 
 /** Records writes; `finish()` completes the oldest write in flight, as xterm's parser would. */
 function fakeTerminal() {
@@ -125,4 +125,38 @@ test("after dispose nothing more is written", () => {
   feed.push("third");
   assert.deepEqual(term.writes, ["first"]);
   assert.equal(feed.pending, 0);
+});
+
+test("replace() drops what is queued and writes a reset and the new text after the write in flight", () => {
+  const term = fakeTerminal();
+  const feed = new TerminalFeed(term);
+  feed.push("old one ");
+  feed.push("old two");
+  feed.replace("fresh\r\n");
+  assert.deepEqual(term.writes, ["old one "], "the chunk xterm is parsing stays");
+  term.finishAll();
+  term.finishAll();
+  assert.deepEqual(term.writes, ["old one ", `${RESET_SCREEN}fresh\r\n`], "old two is never written");
+  assert.equal(feed.pending, 0);
+});
+
+test("replace() while a finished run's tail is collected keeps only the new text", () => {
+  const term = fakeTerminal();
+  const feed = new TerminalFeed(term);
+  feed.beginTail();
+  feed.push("first rendering\n");
+  feed.replace("second rendering\n");
+  feed.endTail();
+  assert.deepEqual(term.writes, ["second rendering\n"]);
+});
+
+test("a progress line's carriage returns reach xterm as written, also across chunks and with CRLF", () => {
+  const term = fakeTerminal();
+  const feed = new TerminalFeed(term);
+  const parts = ["10%\r", "20%\r", "\n", "30%\r\n", "done\r"];
+  for (const p of parts) {
+    feed.push(p);
+    term.finishAll();
+  }
+  assert.equal(term.writes.join(""), parts.join(""), "no \\r dropped, doubled or moved");
 });

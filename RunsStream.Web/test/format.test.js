@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { describeRun, durationMs, formatBytes, formatDuration, formatTime, isCancellable, isFinished, setBadge } from "../src/format.js";
+import { describeExecution, describeRun, durationMs, formatBytes, formatDuration, formatTime, isCancellable, isFinished, runTitle, setBadge } from "../src/format.js";
 
 test("terminal and cancellable statuses", () => {
   for (const s of ["succeeded", "failed", "cancelled"]) assert.equal(isFinished(s), true, s);
@@ -65,4 +65,16 @@ test("setBadge names the status in text and class, and shows the badge", () => {
   setBadge(badge, null);
   assert.equal(badge.textContent, "unknown");
   assert.equal(badge.className, "badge badge-unknown");
+});
+
+test("a run is titled by its command, a pipeline by its stages, an external run as such", () => {
+  assert.equal(runTitle({ command: "make", stages: null }), "make");
+  assert.equal(runTitle({ command: null, stages: [{ name: "build" }, { name: "test" }] }), "pipeline: build → test");
+  assert.equal(runTitle({ command: null, stages: null }), "(published by an external executor)");
+});
+
+test("the execution is described only when it is not the default local process", () => {
+  assert.equal(describeExecution({ executor: "process" }), "");
+  assert.equal(describeExecution({ executor: "docker", tty: true, cols: 120, rows: 40 }), "executor docker · tty 120x40");
+  assert.equal(describeExecution({ executor: null, tty: true }), "tty");
 });

@@ -75,10 +75,19 @@ test("a status event of a run the page has not listed creates it, without a comm
 test("a run started here is listed first at once, queued, even before a poll", () => {
   const state = new RunsState();
   state.replaceList([run("b", "running"), run("a", "succeeded")]);
-  state.addStarted("c", "make test", "", new Date("2026-01-01T11:00:00.000Z"));
+  state.addStarted("c", { command: "make test", workspaceId: "" }, new Date("2026-01-01T11:00:00.000Z"));
   assert.deepEqual(state.list().map((r) => r.runId), ["c", "b", "a"]);
-  assert.deepEqual(state.get("c"), run("c", "queued", { command: "make test", createdAt: "2026-01-01T11:00:00.000Z" }));
-  state.addStarted("a", "again", "ws-1");
+  assert.deepEqual(state.get("c"), run("c", "queued", { command: "make test", createdAt: "2026-01-01T11:00:00.000Z", executor: "process", stages: null }));
+  state.addStarted("a", { command: "again", workspaceId: "ws-1" });
   assert.deepEqual(state.list().map((r) => r.runId), ["a", "c", "b"], "no run listed twice");
   assert.equal(state.get("a").workspaceId, "ws-1");
+});
+
+test("a pipeline started here lists its stages as pending, with its executor and terminal size", () => {
+  const state = new RunsState();
+  state.addStarted("p", { stages: [{ name: "build", command: "make" }], executor: "sandbox", tty: true, cols: 100, rows: 30 });
+  const r = state.get("p");
+  assert.equal(r.command, null);
+  assert.deepEqual(r.stages.map((s) => [s.name, s.command, s.status]), [["build", "make", "pending"]]);
+  assert.deepEqual([r.executor, r.tty, r.cols, r.rows], ["sandbox", true, 100, 30]);
 });
