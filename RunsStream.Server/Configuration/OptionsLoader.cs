@@ -52,6 +52,8 @@ public static class OptionsLoader
             WebRoot = Get("WEB_ROOT"),
             RunAsUser = Get("RUN_AS_USER"),
             Sandbox = Runs.Execution.Sandbox.SandboxLimits.Load(configuration),
+            Docker = LoadDocker(Get, dataDir),
+            DockerRuns = Runs.Execution.Docker.DockerSettings.Load(configuration),
         };
         if (options.Store is not ("sqlite" or "memory"))
         {
@@ -95,6 +97,18 @@ public static class OptionsLoader
 
     private static int ParseInt(string name, string? value, int fallback, int min, int max) =>
         (int)ParseLong(name, value, fallback, min, max);
+
+    private static Runs.Execution.Docker.DockerOptions LoadDocker(Func<string, string?> get, string dataDirectory)
+    {
+        try
+        {
+            return Runs.Execution.Docker.DockerOptions.FromEnvironment(get, Runs.Execution.Docker.ContainerLabels.OwnerOf(dataDirectory));
+        }
+        catch (ArgumentException ex)
+        {
+            throw new OptionsException(ex.Message);
+        }
+    }
 
     internal static long ParseLong(string name, string? value, long fallback, long min, long max)
     {

@@ -86,6 +86,12 @@ public sealed record RunsStreamOptions
     /// <summary>SANDBOX_MEMORY_BYTES, SANDBOX_PIDS, SANDBOX_CPU_SECONDS, SANDBOX_FILE_BYTES: what a run of the "sandbox" executor may use.</summary>
     internal Runs.Execution.Sandbox.SandboxLimits Sandbox { get; init; } = Runs.Execution.Sandbox.SandboxLimits.Default;
 
+    /// <summary>DOCKER_HOST and DOCKER_IMAGE: the engine and image of the "docker" executor; null: the engine's usual socket, no default image.</summary>
+    internal Runs.Execution.Docker.DockerOptions? Docker { get; init; }
+
+    /// <summary>DOCKER_MEMORY_BYTES, DOCKER_CPUS, DOCKER_PIDS, DOCKER_NETWORK: what a run of the "docker" executor gets.</summary>
+    internal Runs.Execution.Docker.DockerSettings DockerRuns { get; init; } = Runs.Execution.Docker.DockerSettings.Default;
+
     /// <summary>The URL Kestrel listens on, from <see cref="Host"/> and <see cref="Port"/> (IPv6 in brackets).</summary>
     public string Url => $"http://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}";
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using RunsStream.Server.Configuration;
 using RunsStream.Server.Runs.Execution;
+using RunsStream.Server.Runs.Execution.Docker;
 using RunsStream.Server.Runs.Execution.Sandbox;
 using RunsStream.Server.Runs.Storage;
 
@@ -50,6 +51,10 @@ public sealed partial class RunsService : IAsyncDisposable
         [
             new ProcessExecutor(_containment, _coalescing, time, logger),
             new SandboxExecutor(_sandbox, _containment, _coalescing, time, logger),
+            new DockerExecutor(
+                new DockerContainerRunner(
+                    options.Docker ?? DockerOptions.FromEnvironment(_ => null, ContainerLabels.OwnerOf(options.DataDirectory)), logger),
+                options.DockerRuns, _coalescing, time, logger),
         ]);
     }
 
