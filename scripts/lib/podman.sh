@@ -84,3 +84,26 @@ start_podman_service() {
   log "setup: podman system service did not answer on $socket (see $dir/service.log)"
   return 1
 }
+
+# import_busybox_image DIR : when DOCKER_IMAGE is unset, imports (once) a small image made
+# offline from busybox-static into the podman storage of DIR and exports DOCKER_IMAGE, so the
+# docker executor has an image without any registry.
+import_busybox_image() {
+  local dir="$1" image="localhost/runsstream-busybox:latest"
+  [ -n "${DOCKER_IMAGE:-}" ] && return 0
+  export DOCKER_IMAGE="$image"
+  local podman=(env CONTAINERS_CONF="$dir/containers.conf" CONTAINERS_STORAGE_CONF="$dir/storage.conf" podman)
+  "${podman[@]}" image exists "$image" 2>/dev/null && return 0
+  log "setup: importing $image (busybox-static) into podman"
+  local rootfs
+  rootfs="$(mktemp -d)"
+  mkdir -p "$rootfs/bin" "$rootfs/tmp" "$rootfs/workspace" "$rootfs/etc"
+  cp /bin/busybox "$rootfs/bin/busybox"
+  for tool in $("$rootfs/bin/busybox" --list); do
+    [ -e "$rootfs/bin/$tool" ] || ln -s busybox "$rootfs/bin/$tool"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' > "$rootfs/etc/passwd"
+  tar -C "$rootfs" -cf "$rootfs.tar" .
+  "${podman[@]}" import --quiet --change 'ENV PATH=/bin' "$rootfs.tar" "$image" >/dev/null || { log "setup: podman could not import $image"; rm -rf "$rootfs" "$rootfs.tar"; return 1; }
+  rm -rf "$rootfs" "$rootfs.tar"
+}
