@@ -165,8 +165,14 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
             // write carrying the CONNECT answer has completed, so what the connection handlers
             // emit leaves in a later write. Here the handlers run once that write is done, and
             // clients that attach their next listener after the CONNECT (the official
-            // compliance suite) do not find the handlers' events in the same read.
+            // compliance suite) do not find the handlers' events in the same read; the
+            // ConnectionHandlerDelay makes that a matter of one millisecond rather than of a few
+            // microseconds (see its remarks).
             await Session.WaitForWrittenAsync();
+            if (_server.Options.ConnectionHandlerDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(_server.Options.ConnectionHandlerDelay, Session.Time);
+            }
         }
         try
         {

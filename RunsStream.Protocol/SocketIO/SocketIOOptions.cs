@@ -36,6 +36,29 @@ public sealed record SocketIOOptions
     /// <summary>A connection that joins no namespace within this time is closed. Positive; default 45 s.</summary>
     public TimeSpan ConnectTimeout { get; init => field = Positive(value); } = TimeSpan.FromMilliseconds(DefaultConnectTimeoutMs);
 
+    /// <summary>Default of <see cref="ConnectionHandlerDelay"/> in milliseconds.</summary>
+    public const int DefaultConnectionHandlerDelayMs = 1;
+
+    /// <summary>
+    /// Over WebSocket, how long after the write carrying a namespace's CONNECT answer has
+    /// completed its connection handlers run (on the session's <see cref="TimeProvider"/>).
+    /// Not negative; default 1 ms; zero runs them at once.
+    /// </summary>
+    /// <remarks>
+    /// Clients that attach their next listener only after handling the CONNECT answer (the
+    /// official Socket.IO compliance suite, over the <c>ws</c> package, does) miss a message
+    /// that reaches them in the same read; the reference server's next write follows its
+    /// first by microseconds and loses that race now and then too. A millisecond lets the
+    /// client read the answer first; events the client sends meanwhile wait for the handlers.
+    /// </remarks>
+    public TimeSpan ConnectionHandlerDelay
+    {
+        get;
+        init => field = value >= TimeSpan.Zero
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(ConnectionHandlerDelay), value, "SocketIOOptions.ConnectionHandlerDelay must not be negative.");
+    } = TimeSpan.FromMilliseconds(DefaultConnectionHandlerDelayMs);
+
     /// <summary>Used by EmitWithAckAsync when no timeout is given. Positive; default 10 s.</summary>
     public TimeSpan DefaultAckTimeout { get; init => field = Positive(value); } = TimeSpan.FromMilliseconds(DefaultAckTimeoutMs);
 

@@ -103,11 +103,13 @@ public sealed partial class ServerProcess : IRunsServer, IAsyncDisposable
         var folder = Directory.CreateTempSubdirectory("runsstream-server-").FullName;
         File.SetUnixFileMode(folder, (UnixFileMode)0b111_101_101);
         var source = AppContext.BaseDirectory;
+        // The server's own files and every assembly its deps.json names (the test's folder
+        // holds them all, with the tests' own beside them).
+        var assemblies = ServerAssemblies(Path.Combine(source, "RunsStream.Server.deps.json"));
         foreach (var file in Directory.EnumerateFiles(source))
         {
             var name = Path.GetFileName(file);
-            if (name.StartsWith("RunsStream.Server.", StringComparison.Ordinal) || name.StartsWith("SQLitePCLRaw.", StringComparison.Ordinal)
-                || name is "RunsStream.Protocol.dll" or "Microsoft.Data.Sqlite.dll")
+            if (name.StartsWith("RunsStream.Server.", StringComparison.Ordinal) || assemblies.Contains(name))
             {
                 File.Copy(file, Path.Combine(folder, name));
             }
@@ -128,6 +130,26 @@ public sealed partial class ServerProcess : IRunsServer, IAsyncDisposable
         var chown = Process.Start("chown", ["-R", user, dataDirectory])!;
         chown.WaitForExit();
         return Path.Combine(folder, "RunsStream.Server.dll");
+    }
+
+    private static HashSet<string> ServerAssemblies(string depsJson)
+    {
+        using var deps = System.Text.Json.JsonDocument.Parse(File.ReadAllText(depsJson));
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var target in deps.RootElement.GetProperty("targets").EnumerateObject())
+        {
+            foreach (var library in target.Value.EnumerateObject())
+            {
+                if (library.Value.TryGetProperty("runtime", out var runtime))
+                {
+                    foreach (var asset in runtime.EnumerateObject())
+                    {
+                        names.Add(Path.GetFileName(asset.Name));
+                    }
+                }
+            }
+        }
+        return names;
     }
 
     /// <summary>kill -9: no chance to flush anything.</summary>

@@ -22,7 +22,8 @@ public sealed class SocketIOConnectionTimeoutTests
     public async Task StartServer()
     {
         _time = new FakeTimeProvider();
-        _host = await RawHost.StartRelaxedAsync(options => options with { ConnectTimeout = ConnectTimeout }, time: _time);
+        // ConnectionHandlerDelay zero: the fake clock would hold the handlers' 1 ms delay forever.
+        _host = await RawHost.StartRelaxedAsync(options => options with { ConnectTimeout = ConnectTimeout, ConnectionHandlerDelay = TimeSpan.Zero }, time: _time);
     }
 
     [OneTimeTearDown]

@@ -23,7 +23,8 @@ public sealed class SocketIOSocketAckTimeoutTests
     public async Task StartServer()
     {
         _time = new FakeTimeProvider();
-        _host = await RawHost.StartRelaxedAsync(time: _time);
+        // The fake clock would hold the connection handlers' 1 ms delay forever.
+        _host = await RawHost.StartRelaxedAsync(options => options with { ConnectionHandlerDelay = TimeSpan.Zero }, time: _time);
     }
 
     [OneTimeTearDown]

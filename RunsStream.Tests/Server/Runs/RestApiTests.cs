@@ -35,7 +35,7 @@ public sealed class RestApiTests
         var run = await _server.WaitForTerminalAsync(runId);
         var keys = run.EnumerateObject().Select(p => p.Name).ToArray();
         // The contract's nine, and the additive two of issue 13 (executor, stages).
-        Assert.That(keys, Is.EquivalentTo(new[] { "runId", "status", "command", "workspaceId", "createdAt", "startedAt", "finishedAt", "exitCode", "reason", "executor", "stages" }));
+        Assert.That(keys, Is.EquivalentTo(new[] { "runId", "status", "command", "workspaceId", "createdAt", "startedAt", "finishedAt", "exitCode", "reason", "executor", "stages", "tty" }));
         Assert.That(run.GetProperty("status").GetString(), Is.EqualTo("failed"));
         Assert.That(run.GetProperty("exitCode").GetInt32(), Is.EqualTo(3));
         Assert.That(run.GetProperty("workspaceId").GetString(), Is.EqualTo("ws-one"));
