@@ -19,6 +19,16 @@ internal sealed class RunSubscription : IRunSubscriber
     /// <summary>A catching-up subscriber sends more once its buffer is below this.</summary>
     public const long LowWatermark = 256 * 1024;
 
+    /// <summary>
+    /// Events per catch-up batch at most: a batch is one store read (and one hand-off between
+    /// threads), so batches of a megabyte keep that cost per byte small while a subscriber's
+    /// buffer stays within <see cref="LowWatermark"/> plus one batch.
+    /// </summary>
+    public const int CatchUpBatchEvents = 2048;
+
+    /// <summary>Output bytes per catch-up batch, about (whole events).</summary>
+    public const long CatchUpBatchBytes = 1024 * 1024;
+
     private readonly CancellationTokenSource _stop = new();
     private readonly ILogger _logger;
 
