@@ -15,7 +15,11 @@ namespace RunsStream.Protocol.SocketIO;
 internal sealed partial class SocketIOConnection : IEngineSessionHandler
 {
     private readonly SocketIOServer _server;
-    private readonly Dictionary<string, SocketIOSocket> _sockets = new(StringComparer.Ordinal);
+    // Its sockets by namespace, guarded by _lock. Nearly every connection joins one namespace:
+    // that socket is held in a field, and a map is made only for a second namespace.
+    private readonly object _lock = new();
+    private SocketIOSocket? _socket;
+    private Dictionary<string, SocketIOSocket>? _sockets;
     // Dropped once a namespace is connected: a disposed timer still costs its objects.
     private ITimer? _connectTimer;
     private readonly BinaryPacketAssembler _binary;
@@ -77,9 +81,9 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
 
     private bool IsConnected(string ns)
     {
-        lock (_sockets)
+        lock (_lock)
         {
-            return _sockets.ContainsKey(ns);
+            return FindLocked(ns) is not null;
         }
     }
 
@@ -92,9 +96,9 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
         }
 
         SocketIOSocket? socket;
-        lock (_sockets)
+        lock (_lock)
         {
-            _sockets.TryGetValue(packet.Namespace, out socket);
+            socket = FindLocked(packet.Namespace);
         }
         if (socket is null)
         {
@@ -150,10 +154,19 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
             return;
         }
         SocketIOSocket? replaced;
-        lock (_sockets)
+        lock (_lock)
         {
-            _sockets.Remove(ns.Name, out replaced);
-            _sockets[ns.Name] = socket;
+            replaced = FindLocked(ns.Name);
+            if (_sockets is null && (_socket is null || replaced is not null))
+            {
+                _socket = socket;
+            }
+            else
+            {
+                _sockets ??= new Dictionary<string, SocketIOSocket>(StringComparer.Ordinal) { [_socket!.Namespace.Name] = _socket };
+                _socket = null;
+                _sockets[ns.Name] = socket;
+            }
         }
         replaced?.OnClose("client namespace reconnect");
         Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
@@ -185,11 +198,19 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
         socket.MarkReady();
     }
 
+    private SocketIOSocket? FindLocked(string ns) =>
+        _socket is { } single ? (single.Namespace.Name == ns ? single : null)
+        : _sockets is not null && _sockets.TryGetValue(ns, out var socket) ? socket : null;
+
     internal void Forget(SocketIOSocket socket)
     {
-        lock (_sockets)
+        lock (_lock)
         {
-            if (_sockets.TryGetValue(socket.Namespace.Name, out var current) && ReferenceEquals(current, socket))
+            if (ReferenceEquals(_socket, socket))
+            {
+                _socket = null;
+            }
+            else if (_sockets is not null && _sockets.TryGetValue(socket.Namespace.Name, out var current) && ReferenceEquals(current, socket))
             {
                 _sockets.Remove(socket.Namespace.Name);
             }
@@ -199,9 +220,9 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
     private void OnConnectTimeout()
     {
         bool none;
-        lock (_sockets)
+        lock (_lock)
         {
-            none = _sockets.Count == 0;
+            none = _socket is null && _sockets is not { Count: > 0 };
         }
         if (none)
         {
@@ -215,9 +236,9 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
         Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
 
         SocketIOSocket[] sockets;
-        lock (_sockets)
+        lock (_lock)
         {
-            sockets = _sockets.Values.ToArray();
+            sockets = _sockets is not null ? [.. _sockets.Values] : _socket is { } single ? [single] : [];
         }
         foreach (var socket in sockets)
         {

@@ -318,17 +318,17 @@ internal sealed class RunState : IPersistenceListener
     /// <summary>Retained events after <paramref name="afterSeq"/> (a marker where output was dropped), from memory or the store.</summary>
     public ValueTask<List<RunEvent>> ReadEventsAsync(long afterSeq, int maxEvents = 1024, long maxBytes = 256 * 1024)
     {
-        bool finished;
+        long gapToSeq, durableSeq;
         lock (_lock)
         {
             if (_log.TryRead(afterSeq, maxEvents, maxBytes) is { } fromMemory)
             {
                 return ValueTask.FromResult(fromMemory);
             }
-            finished = IsFinished;
+            (gapToSeq, durableSeq) = (_log.Gap.Exists ? _log.Gap.ToSeq : 0, _log.PersistedSeq);
         }
         // Older than the memory window: those events are durable, read them from the store.
-        return new ValueTask<List<RunEvent>>(_storeReader.ReadAsync(afterSeq, maxEvents, maxBytes, finished));
+        return new ValueTask<List<RunEvent>>(_storeReader.ReadAsync(afterSeq, maxEvents, maxBytes, gapToSeq, durableSeq));
     }
 
     /// <summary>Completes when an event after <paramref name="afterSeq"/> exists.</summary>
@@ -368,9 +368,7 @@ internal sealed class RunState : IPersistenceListener
     /// </summary>
     internal ValueTask<List<RunEvent>?> NextBatchOrGoLiveAsync(IRunSubscriber subscriber)
     {
-        const int BatchEvents = 512;
-        const long BatchBytes = 256 * 1024;
-        bool finished;
+        long gapToSeq, durableSeq;
         lock (_lock)
         {
             if (subscriber.NextSeq > LastSeq)
@@ -378,13 +376,13 @@ internal sealed class RunState : IPersistenceListener
                 _fanout.GoLive(subscriber);
                 return ValueTask.FromResult<List<RunEvent>?>(null);
             }
-            if (_log.TryRead(subscriber.NextSeq - 1, BatchEvents, BatchBytes) is { } fromMemory)
+            if (_log.TryRead(subscriber.NextSeq - 1, RunSubscription.CatchUpBatchEvents, RunSubscription.CatchUpBatchBytes) is { } fromMemory)
             {
                 return ValueTask.FromResult<List<RunEvent>?>(fromMemory);
             }
-            finished = IsFinished;
+            (gapToSeq, durableSeq) = (_log.Gap.Exists ? _log.Gap.ToSeq : 0, _log.PersistedSeq);
         }
-        return AwaitStore(_storeReader.ReadAsync(subscriber.NextSeq - 1, BatchEvents, BatchBytes, finished));
+        return AwaitStore(_storeReader.ReadAsync(subscriber.NextSeq - 1, RunSubscription.CatchUpBatchEvents, RunSubscription.CatchUpBatchBytes, gapToSeq, durableSeq));
 
         static async ValueTask<List<RunEvent>?> AwaitStore(Task<List<RunEvent>> read) => await read;
     }

@@ -16,8 +16,23 @@ internal sealed class RunSubscription : IRunSubscriber
     /// <summary>Above this many buffered bytes a live subscriber falls back to catching up.</summary>
     public const long HighWatermark = 4 * 1024 * 1024;
 
-    /// <summary>A catching-up subscriber sends more once its buffer is below this.</summary>
-    public const long LowWatermark = 256 * 1024;
+    /// <summary>
+    /// A catching-up subscriber sends more once its buffer is below this: deep enough that its
+    /// connection still has megabytes to send while the next batch is read and encoded (with
+    /// 256 KiB it sat idle between batches), and with a batch on top still under
+    /// <see cref="HighWatermark"/>.
+    /// </summary>
+    public const long LowWatermark = 2 * 1024 * 1024;
+
+    /// <summary>
+    /// Events per catch-up batch at most: a batch is one store read (and one hand-off between
+    /// threads), so batches of a megabyte keep that cost per byte small while a subscriber's
+    /// buffer stays within <see cref="LowWatermark"/> plus one batch.
+    /// </summary>
+    public const int CatchUpBatchEvents = 2048;
+
+    /// <summary>Output bytes per catch-up batch, about (whole events).</summary>
+    public const long CatchUpBatchBytes = 1024 * 1024;
 
     private readonly CancellationTokenSource _stop = new();
     private readonly ILogger _logger;

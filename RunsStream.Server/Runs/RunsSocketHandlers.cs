@@ -69,15 +69,17 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
 
     private void OnConnection(SocketIOSocket socket)
     {
-        // This socket's subscriptions by run id, held by its handlers.
-        var subscriptions = new Dictionary<string, RunSubscription>(StringComparer.Ordinal);
+        // This socket's subscriptions by run id, held by its handlers. The handlers are async
+        // ones on purpose: a synchronous one is wrapped, a delegate and a closure more per socket.
+        var subscriptions = new SocketSubscriptions();
 
         socket.On("subscribe", e =>
         {
-            var (answer, subscription) = Subscribe(socket, subscriptions, e.Args.Count > 0 ? e.Args[0] : default);
+            var (answer, subscription) = Subscribe(e.Socket, subscriptions, e.Args.Count > 0 ? e.Args[0] : default);
             // The ack goes out before the replay starts, so the client has it before any event.
             e.Ack(answer);
             subscription?.Start();
+            return ValueTask.CompletedTask;
         });
         socket.On("resize", e =>
         {
@@ -85,18 +87,12 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
         });
         socket.On("unsubscribe", e =>
         {
-            var answer = Unsubscribe(socket, subscriptions, e.Args.Count > 0 ? e.Args[0] : default);
-            e.Ack(answer);
+            e.Ack(Unsubscribe(subscriptions, e.Args.Count > 0 ? e.Args[0] : default));
+            return ValueTask.CompletedTask;
         });
         socket.OnDisconnect(_ =>
         {
-            RunSubscription[] all;
-            lock (subscriptions)
-            {
-                all = subscriptions.Values.ToArray();
-                subscriptions.Clear();
-            }
-            foreach (var subscription in all)
+            foreach (var subscription in subscriptions.RemoveAll())
             {
                 subscription.Stop();
                 runs.ReleaseIfUnused(subscription.Run);
@@ -132,7 +128,7 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
         return RunIds.IsValid(runId);
     }
 
-    private (object Answer, RunSubscription? Subscription) Subscribe(SocketIOSocket socket, Dictionary<string, RunSubscription> subscriptions, JsonElement payload)
+    private (object Answer, RunSubscription? Subscription) Subscribe(SocketIOSocket socket, SocketSubscriptions subscriptions, JsonElement payload)
     {
         if (payload.ValueKind != JsonValueKind.Object)
         {
@@ -153,38 +149,25 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
     }
 
     /// <summary>Replaces any subscription of the socket to the run; the caller starts it.</summary>
-    private RunSubscription Subscribe(SocketIOSocket socket, Dictionary<string, RunSubscription> subscriptions, string runId, long since)
+    private RunSubscription Subscribe(SocketIOSocket socket, SocketSubscriptions subscriptions, string runId, long since)
     {
         var run = runs.GetForSubscription(runId);
         var subscription = new RunSubscription(socket, run, since, logger);
-        RunSubscription? previous;
-        lock (subscriptions)
-        {
-            subscriptions.Remove(runId, out previous);
-            subscriptions[runId] = subscription;
-        }
-        previous?.Stop(); // subscribing again replays again from the new since
-        socket.Join("run:" + runId);
+        subscriptions.Replace(subscription)?.Stop(); // subscribing again replays again from the new since
         return subscription;
     }
 
-    private object Unsubscribe(SocketIOSocket socket, Dictionary<string, RunSubscription> subscriptions, JsonElement payload)
+    private object Unsubscribe(SocketSubscriptions subscriptions, JsonElement payload)
     {
         if (payload.ValueKind != JsonValueKind.Object || !TryReadRunId(payload, out var runId))
         {
             return Refusal("unsubscribe expects an object {\"runId\": string} with a valid run id");
         }
-        RunSubscription? subscription;
-        lock (subscriptions)
-        {
-            subscriptions.Remove(runId, out subscription);
-        }
-        if (subscription is not null)
+        if (subscriptions.Remove(runId) is { } subscription)
         {
             subscription.Stop();
             runs.ReleaseIfUnused(subscription.Run);
         }
-        socket.Leave("run:" + runId);
         return new Dictionary<string, object?> { ["ok"] = true };
     }
 

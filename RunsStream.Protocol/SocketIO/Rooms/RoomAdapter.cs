@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace RunsStream.Protocol.SocketIO.Rooms;
 
 /// <summary>
@@ -5,26 +8,37 @@ namespace RunsStream.Protocol.SocketIO.Rooms;
 /// reference's in-memory adapter). A broadcast resolves its targets under the lock and sends
 /// the one encoded packet to each.
 /// </summary>
+/// <remarks>
+/// Every socket is in the room named by its id (as in the reference) until it leaves it. That
+/// room is implicit, not a set of one: most sockets are in no other room, and two sets per idle
+/// connection were a good part of its memory. The socket to rooms index holds only the other
+/// rooms, and is made at the first of them.
+/// </remarks>
 internal sealed class RoomAdapter
 {
     private readonly object _lock = new();
+    // Rooms joined by name (a socket's own room is not among them).
     private readonly Dictionary<string, HashSet<SocketIOSocket>> _rooms = new(StringComparer.Ordinal);
-    private readonly Dictionary<SocketIOSocket, HashSet<string>> _socketRooms = new();
+    // Every socket of the namespace by id, with the rooms it joined by name.
+    private readonly Dictionary<string, Member> _members = new(StringComparer.Ordinal);
 
     public void Join(SocketIOSocket socket, string room)
     {
         lock (_lock)
         {
+            ref var member = ref CollectionsMarshal.GetValueRefOrAddDefault(_members, socket.Id, out _);
+            member.Socket = socket;
+            if (room == socket.Id)
+            {
+                member.LeftOwnRoom = false;
+                return;
+            }
             if (!_rooms.TryGetValue(room, out var members))
             {
                 _rooms[room] = members = new HashSet<SocketIOSocket>();
             }
             members.Add(socket);
-            if (!_socketRooms.TryGetValue(socket, out var rooms))
-            {
-                _socketRooms[socket] = rooms = new HashSet<string>(StringComparer.Ordinal);
-            }
-            rooms.Add(room);
+            (member.Rooms ??= new HashSet<string>(StringComparer.Ordinal)).Add(room);
         }
     }
 
@@ -32,11 +46,18 @@ internal sealed class RoomAdapter
     {
         lock (_lock)
         {
-            RemoveMember(socket, room);
-            if (_socketRooms.TryGetValue(socket, out var rooms))
+            ref var member = ref CollectionsMarshal.GetValueRefOrNullRef(_members, socket.Id);
+            if (Unsafe.IsNullRef(ref member))
             {
-                rooms.Remove(room);
+                return;
             }
+            if (room == socket.Id)
+            {
+                member.LeftOwnRoom = true;
+                return;
+            }
+            RemoveMember(socket, room);
+            member.Rooms?.Remove(room);
         }
     }
 
@@ -44,11 +65,11 @@ internal sealed class RoomAdapter
     {
         lock (_lock)
         {
-            if (!_socketRooms.Remove(socket, out var rooms))
+            if (!_members.Remove(socket.Id, out var member) || member.Rooms is null)
             {
                 return;
             }
-            foreach (var room in rooms)
+            foreach (var room in member.Rooms)
             {
                 RemoveMember(socket, room);
             }
@@ -59,7 +80,20 @@ internal sealed class RoomAdapter
     {
         lock (_lock)
         {
-            return _socketRooms.TryGetValue(socket, out var rooms) ? rooms.ToArray() : Array.Empty<string>();
+            if (!_members.TryGetValue(socket.Id, out var member))
+            {
+                return Array.Empty<string>();
+            }
+            var rooms = new List<string>((member.Rooms?.Count ?? 0) + 1);
+            if (!member.LeftOwnRoom)
+            {
+                rooms.Add(socket.Id);
+            }
+            if (member.Rooms is not null)
+            {
+                rooms.AddRange(member.Rooms);
+            }
+            return rooms;
         }
     }
 
@@ -67,9 +101,13 @@ internal sealed class RoomAdapter
     {
         lock (_lock)
         {
-            return _rooms.TryGetValue(room, out var members) ? members.Count : 0;
+            return (_rooms.TryGetValue(room, out var members) ? members.Count : 0) + (OwnerOf(room) is null ? 0 : 1);
         }
     }
+
+    /// <summary>The socket whose own room <paramref name="room"/> is, while it is in it.</summary>
+    private SocketIOSocket? OwnerOf(string room) =>
+        _members.TryGetValue(room, out var member) && !member.LeftOwnRoom ? member.Socket : null;
 
     /// <summary>The sockets a broadcast reaches: members of any of <paramref name="rooms"/> (all sockets when empty), minus members of <paramref name="except"/>.</summary>
     public List<SocketIOSocket> ResolveTargets(IReadOnlyCollection<string> rooms, IReadOnlyCollection<string> except)
@@ -79,18 +117,19 @@ internal sealed class RoomAdapter
         {
             if (rooms.Count == 0)
             {
-                foreach (var socket in _socketRooms.Keys)
+                foreach (var member in _members.Values)
                 {
-                    if (!IsExcluded(socket, except))
+                    if (!IsExcluded(member.Socket, except))
                     {
-                        targets.Add(socket);
+                        targets.Add(member.Socket);
                     }
                 }
                 return targets;
             }
             if (rooms.Count == 1)
             {
-                if (_rooms.TryGetValue(rooms.First(), out var members))
+                var room = rooms.First();
+                if (_rooms.TryGetValue(room, out var members))
                 {
                     foreach (var socket in members)
                     {
@@ -100,21 +139,29 @@ internal sealed class RoomAdapter
                         }
                     }
                 }
+                // Its owner is never among the members by name: its own room is implicit.
+                if (OwnerOf(room) is { } owner && !IsExcluded(owner, except))
+                {
+                    targets.Add(owner);
+                }
                 return targets;
             }
             var seen = new HashSet<SocketIOSocket>();
             foreach (var room in rooms)
             {
-                if (!_rooms.TryGetValue(room, out var members))
+                if (_rooms.TryGetValue(room, out var members))
                 {
-                    continue;
-                }
-                foreach (var socket in members)
-                {
-                    if (seen.Add(socket) && !IsExcluded(socket, except))
+                    foreach (var socket in members)
                     {
-                        targets.Add(socket);
+                        if (seen.Add(socket) && !IsExcluded(socket, except))
+                        {
+                            targets.Add(socket);
+                        }
                     }
+                }
+                if (OwnerOf(room) is { } owner && seen.Add(owner) && !IsExcluded(owner, except))
+                {
+                    targets.Add(owner);
                 }
             }
         }
@@ -127,10 +174,10 @@ internal sealed class RoomAdapter
         {
             return false;
         }
-        var rooms = _socketRooms[socket];
+        var member = _members[socket.Id];
         foreach (var room in except)
         {
-            if (rooms.Contains(room))
+            if (room == socket.Id ? !member.LeftOwnRoom : member.Rooms?.Contains(room) == true)
             {
                 return true;
             }
@@ -144,5 +191,13 @@ internal sealed class RoomAdapter
         {
             _rooms.Remove(room);
         }
+    }
+
+    /// <summary>A socket of the namespace: the rooms it joined by name (null until the first), and whether it left its own.</summary>
+    private struct Member
+    {
+        public SocketIOSocket Socket;
+        public HashSet<string>? Rooms;
+        public bool LeftOwnRoom;
     }
 }

@@ -152,6 +152,26 @@ public sealed class SocketStreamingTests
     }
 
     [Test]
+    public async Task Stalled_subscribers_that_read_again_get_every_line_once_and_in_order()
+    {
+        // About 30 MB of numbered lines: far more than the memory window, so the two stalled
+        // subscribers catch up from the store, sharing its batches and their read-ahead.
+        const int Lines = 3_500_000;
+        var runId = await _server.StartRunAsync($"sleep 1; seq 1 {Lines}");
+        var stalled = new[]
+        {
+            _server.WatchAsync(runId, transports: "websocket", pauseMs: 4000),
+            _server.WatchAsync(runId, transports: "websocket", pauseMs: 4000),
+        };
+        var expected = Sha256(string.Concat(Enumerable.Range(1, Lines).Select(i => $"{i}\n")));
+        foreach (var watch in await Task.WhenAll(stalled))
+        {
+            AssertComplete(watch);
+            Assert.That(watch.GetProperty("stdoutSha256").GetString(), Is.EqualTo(expected));
+        }
+    }
+
+    [Test]
     public async Task Two_runs_at_once_never_mix()
     {
         var a = await _server.StartRunAsync("for i in $(seq 1 3000); do echo A$i; done");

@@ -113,6 +113,50 @@ public sealed class BroadcastOperatorTests(bool webSocketsBeforeHttp)
     }
 
     [Test]
+    public async Task A_socket_that_leaves_its_own_room_gets_nothing_sent_to_its_id_until_it_joins_it_again()
+    {
+        var owner = await ConnectAsync();
+        var other = await ConnectAsync();
+        owner.Socket.Join("x");
+        Assert.That(Root.Adapter.RoomsOf(owner.Socket), Is.EquivalentTo(new[] { owner.Socket.Id, "x" }));
+
+        owner.Socket.Leave(owner.Socket.Id);
+        Assert.That(Root.Adapter.RoomsOf(owner.Socket), Is.EqualTo(new[] { "x" }));
+        Assert.That(Root.Adapter.CountMembers(owner.Socket.Id), Is.Zero);
+        Assert.That(Root.To(owner.Socket.Id).Emit("news", "left"), Is.Zero);
+        Assert.That(Root.Except(owner.Socket.Id).Emit("news", "all but the left room"), Is.EqualTo(2), "no one is in it");
+
+        owner.Socket.Join(owner.Socket.Id);
+        Assert.That(Root.To(owner.Socket.Id).Emit("news", "back"), Is.EqualTo(1));
+        Assert.That(Root.Except(owner.Socket.Id).Emit("news", "all but the owner"), Is.EqualTo(1));
+
+        var received = await DrainAsync(owner, other);
+        static string News(string text) => $"42[\"news\",\"{text}\"]";
+        Assert.That(received[0], Is.EqualTo(new[] { News("all but the left room"), News("back") }));
+        Assert.That(received[1], Is.EqualTo(new[] { News("all but the left room"), News("all but the owner") }));
+    }
+
+    [Test]
+    public async Task A_room_named_after_a_socket_id_reaches_its_owner_and_those_who_joined_it_once_each()
+    {
+        var owner = await ConnectAsync();
+        var guest = await ConnectAsync();
+        var outsider = await ConnectAsync();
+        guest.Socket.Join(owner.Socket.Id);
+
+        Assert.That(Root.Adapter.CountMembers(owner.Socket.Id), Is.EqualTo(2));
+        Assert.That(Root.To(owner.Socket.Id).Emit("news", "one"), Is.EqualTo(2));
+        Assert.That(Root.To(owner.Socket.Id).To(guest.Socket.Id).Emit("news", "two"), Is.EqualTo(2), "each once");
+        Assert.That(Root.To(outsider.Socket.Id).Except(owner.Socket.Id).Emit("news", "three"), Is.EqualTo(1));
+
+        var received = await DrainAsync(owner, guest, outsider);
+        static string News(string text) => $"42[\"news\",\"{text}\"]";
+        Assert.That(received[0], Is.EqualTo(new[] { News("one"), News("two") }));
+        Assert.That(received[1], Is.EqualTo(new[] { News("one"), News("two") }));
+        Assert.That(received[2], Is.EqualTo(new[] { News("three") }));
+    }
+
+    [Test]
     public async Task A_broadcast_stays_in_its_namespace()
     {
         var root = await ConnectAsync("/");
