@@ -19,6 +19,13 @@ namespace RunsStream.Protocol.EngineIO;
 public sealed partial class EngineServer : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, EngineSession> _sessions = new(StringComparer.Ordinal);
+
+    // Polling sessions the client closed with a POST, by sid: when the client had a GET in
+    // flight at the same moment, that GET may reach the server just after the POST. It gets
+    // the NOOP it would have got had it arrived first, once, within this time.
+    private static readonly TimeSpan RacingPollGrace = TimeSpan.FromSeconds(1);
+    private const int MaxRacingPollSids = 1024;
+    private readonly ConcurrentDictionary<string, long> _closedByPollingClient = new(StringComparer.Ordinal);
     private readonly EngineIOOptions _options;
     private readonly Func<EngineSession, IEngineSessionHandler> _handlerFactory;
     private readonly ILogger _logger;
@@ -95,6 +102,13 @@ public sealed partial class EngineServer : IAsyncDisposable
     {
         if (!_sessions.TryGetValue(sid, out var session) || session.IsFinalized || session.CloseIfPastPingTimeout())
         {
+            if (transport == TransportNames.Polling && HttpMethods.IsGet(context.Request.Method) && TakeRacingPoll(sid))
+            {
+                context.Response.StatusCode = StatusCodes.Status200OK;
+                context.Response.ContentType = "text/plain; charset=UTF-8";
+                await context.Response.Body.WriteAsync(EngineFrame.Noop.Packet);
+                return;
+            }
             await RefuseAsync(context, EngineErrorCode.UnknownSid);
             return;
         }
@@ -235,9 +249,29 @@ public sealed partial class EngineServer : IAsyncDisposable
         await EngineResponses.WriteErrorAsync(context, code);
     }
 
+    private bool TakeRacingPoll(string sid) =>
+        _closedByPollingClient.TryRemove(sid, out var closedAt) && _time.GetElapsedTime(closedAt) <= RacingPollGrace;
+
     private void OnFinalized(EngineSession session)
     {
         _sessions.TryRemove(new KeyValuePair<string, EngineSession>(session.Id, session));
+        if (session.ClosedByPollingClient)
+        {
+            if (_closedByPollingClient.Count >= MaxRacingPollSids)
+            {
+                foreach (var (sid, closedAt) in _closedByPollingClient)
+                {
+                    if (_time.GetElapsedTime(closedAt) > RacingPollGrace)
+                    {
+                        _closedByPollingClient.TryRemove(sid, out _);
+                    }
+                }
+            }
+            if (_closedByPollingClient.Count < MaxRacingPollSids)
+            {
+                _closedByPollingClient[session.Id] = _time.GetTimestamp();
+            }
+        }
         Log.SessionClosed(_logger, session.Id);
         if (_sessions.IsEmpty)
         {

@@ -76,6 +76,14 @@ public sealed partial class EngineSession
     /// <summary>When closed without a client request, a pending poll is answered with CLOSE; else NOOP.</summary>
     internal EngineFrame FinalPollFrame => _clientClosed ? EngineFrame.Noop : EngineFrame.Close;
 
+    /// <summary>
+    /// The client ended the session with a CLOSE packet while it was polling (not on a
+    /// WebSocket) and no poll of it was held then: one it sent meanwhile may still come.
+    /// </summary>
+    internal bool ClosedByPollingClient => _clientClosed && WebSocket is null && _pollPendingAtClose == false;
+
+    private bool? _pollPendingAtClose;
+
     internal EngineIOOptions Options => _options;
 
     internal void Attach(IEngineSessionHandler handler) => _handler = handler;
@@ -157,6 +165,7 @@ public sealed partial class EngineSession
         if (clientInitiated)
         {
             _clientClosed = true;
+            _pollPendingAtClose = Polling?.IsPollPending ?? false;
         }
         TryBeginClose(reason);
         FinalizeClose();

@@ -31,6 +31,9 @@ internal sealed class PollingTransport(ITransportSession session)
 
     public Task HandleGetAsync(HttpContext context) => OneAtATimeAsync(_get, context, PollAsync);
 
+    /// <summary>A GET is being answered or held right now.</summary>
+    public bool IsPollPending => _get.IsHeld;
+
     public Task HandlePostAsync(HttpContext context) => OneAtATimeAsync(_post, context, ReceiveAsync);
 
     /// <summary>
@@ -236,6 +239,8 @@ internal sealed class PollingTransport(ITransportSession session)
         public string OverlapReason => overlapReason;
 
         public bool TryTake(HttpContext context) => Interlocked.CompareExchange(ref _holder, context, null) is null;
+
+        public bool IsHeld => Volatile.Read(ref _holder) is not null;
 
         /// <summary>Lets go, if <paramref name="context"/> still holds the slot (it may have let go early).</summary>
         public void Release(HttpContext context) => Interlocked.CompareExchange(ref _holder, null, context);
