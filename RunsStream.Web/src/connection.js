@@ -73,12 +73,13 @@ export class RunsConnection {
 
   /**
    * Tells the server the terminal of a tty run now has this size; `done` gets the ack
-   * ({ok: true} or {error}), or {error} when no answer came. Not sent while offline.
+   * ({ok: true} or {ok: false, error}), {ok: false, error} when no answer came, or null when
+   * nothing was sent (offline: an emit made now would be buffered and sent late).
    */
   resize(runId, { cols, rows }, done = () => {}) {
-    if (!this.socket.connected) return;
+    if (!this.socket.connected) return done(null);
     this.socket.timeout(RESIZE_ACK_MS).emit("resize", { runId, cols, rows }, (err, ack) => {
-      done(err ? { error: "the server did not answer" } : (ack ?? {}));
+      done(err ? { ok: false, error: "the server did not answer" } : (ack ?? {}));
     });
   }
 

@@ -59,8 +59,20 @@ export function runTitle(run) {
 export function describeExecution(run) {
   const parts = [];
   if (run?.executor && run.executor !== "process") parts.push(`executor ${run.executor}`);
-  if (run?.tty) parts.push(run.cols && run.rows ? `tty ${run.cols}x${run.rows}` : "tty");
+  if (run?.tty) {
+    const size = terminalSize(run);
+    parts.push(size ? `tty ${size.cols}x${size.rows}` : "tty");
+  }
   return parts.join(" · ");
+}
+
+/**
+ * A terminal run's size as GET /runs/{id} gives it, `"tty": {"cols", "rows"}` (docs/api.md 3.3:
+ * its size at the start), or null (a run on pipes, or a size not known yet).
+ */
+export function terminalSize(run) {
+  const tty = run?.tty;
+  return tty && tty.cols > 0 && tty.rows > 0 ? { cols: tty.cols, rows: tty.rows } : null;
 }
 
 export function setBadge(element, status) {

@@ -29,8 +29,9 @@ const connection = new RunsConnection({
   onEvent: (ev) => selection.onEvent(ev),
   onStage: (ev) => selection.onStage(ev),
   onAck: (runId, ack) => {
-    if (ack.ok === false) notice(`Cannot watch ${runId}: ${ack.error ?? "refused"}`);
-    else if (ack.status === null) notice(`The server does not know ${runId} (yet); waiting for its events.`);
+    if (ack.ok === false) return notice(`Cannot watch ${runId}: ${ack.error ?? "refused"}`);
+    if (ack.status === null) notice(`The server does not know ${runId} (yet); waiting for its events.`);
+    selection.onSubscribed(runId);
   },
   onUnauthorized: () => authFailed(),
 });

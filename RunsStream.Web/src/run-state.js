@@ -64,7 +64,8 @@ export class RunsState {
       reason: null,
       executor: request.executor ?? "process",
       stages: request.stages?.map(({ name, command }) => ({ name, command, status: "pending", startedAt: null, endedAt: null, exitCode: null })) ?? null,
-      ...(request.tty ? { tty: true, cols: request.cols ?? null, rows: request.rows ?? null } : {}),
+      // In GET's shape (docs/api.md 3.3); no size when the server picks its default.
+      tty: request.tty ? { cols: request.cols ?? null, rows: request.rows ?? null } : null,
     });
     this.order = [runId, ...this.order.filter((id) => id !== runId)];
   }

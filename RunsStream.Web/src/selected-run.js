@@ -5,8 +5,8 @@
 // watched at a time.
 import { ApiError, UnauthorizedError } from "./api.js";
 import { TerminalFeed } from "./feed.js";
-import { describeExecution, describeRun, formatBytes, isCancellable, isFinished, runTitle, setBadge } from "./format.js";
-import { ResizeReporter } from "./resize.js";
+import { describeExecution, describeRun, formatBytes, isCancellable, isFinished, runTitle, setBadge, terminalSize } from "./format.js";
+import { ResizeReporter, resizeAnswer, takesSize } from "./resize.js";
 import { SectionMarkerParser } from "./section-markers.js";
 import { SectionModel } from "./section-model.js";
 import { SectionsView } from "./sections-view.js";
@@ -54,12 +54,11 @@ export class Selection {
       markers: new SectionMarkerParser(),
       sections: new SectionModel(),
       outline: new SectionsView($("sections"), (id) => this.toggleSection(id)),
-      resize: new ResizeReporter((size) => this.reportSize(runId, size), { initial: sizeOf(runs.get(runId)) }),
+      resize: new ResizeReporter((size, done) => this.reportSize(runId, size, done), { initial: terminalSize(runs.get(runId)) }),
     });
-    // Only a tty run has a terminal size on the server; for the others a resize means nothing.
-    view.term.onResize(({ cols, rows }) => {
-      if (runs.get(runId)?.tty) current.resize.resized(cols, rows);
-    });
+    // The reporter sends only while the run takes a size (a tty run that is running: syncResize).
+    current.resize.resized(view.term.cols, view.term.rows);
+    view.term.onResize(({ cols, rows }) => current.resize.resized(cols, rows));
     list.setSelected(runId);
     notice("");
     this.renderHeader();
@@ -76,7 +75,8 @@ export class Selection {
       }
     }
     if (this.current !== current) return;
-    if (run?.tty && current.resize.sent === null) current.resize.sent = sizeOf(run);
+    current.resize.knowRunSize(terminalSize(run));
+    this.syncResize();
     this.renderSections();
     // A finished run opens at its tail; a live one streams everything.
     if (run && isFinished(run.status)) feed.beginTail();
@@ -109,6 +109,7 @@ export class Selection {
         this.renderSections();
       }
       if (this.deps.runs.applyStatus(ev)) this.deps.onRunsChanged();
+      this.syncResize();
       if (isFinished(ev.status) && feed.inTail) feed.endTail();
       return;
     }
@@ -163,9 +164,22 @@ export class Selection {
     current.outline.render(current.sections, this.deps.runs.get(current.runId)?.stages ?? null);
   }
 
-  reportSize(runId, size) {
+  /** Reports the terminal's size while the run on screen is a running tty run, and only then. */
+  syncResize() {
+    const current = this.current;
+    if (current) current.resize.setLive(takesSize(this.deps.runs.get(current.runId)));
+  }
+
+  /** The run on screen was (re)subscribed, e.g. after a reconnect: a size not taken is sent again. */
+  onSubscribed(runId) {
+    if (this.current?.runId === runId) this.current.resize.retry();
+  }
+
+  reportSize(runId, size, done) {
     this.deps.connection.resize(runId, size, (ack) => {
-      if (ack?.error && this.current?.runId === runId) this.deps.notice(`The terminal size was not changed: ${ack.error}`);
+      const answer = resizeAnswer(ack);
+      done(answer.ok);
+      if (answer.error && this.current?.runId === runId) this.deps.notice(`The terminal size was not changed: ${answer.error}`);
     });
   }
 
@@ -191,9 +205,4 @@ export class Selection {
     $("download").disabled = !has;
     $("cancel").disabled = !(run && isCancellable(run.status));
   }
-}
-
-/** A run's terminal size as the server knows it, or null. */
-function sizeOf(run) {
-  return run?.tty && run.cols > 0 && run.rows > 0 ? { cols: run.cols, rows: run.rows } : null;
 }

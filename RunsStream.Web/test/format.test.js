@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { describeExecution, describeRun, durationMs, formatBytes, formatDuration, formatTime, isCancellable, isFinished, runTitle, setBadge } from "../src/format.js";
+import { describeExecution, describeRun, durationMs, formatBytes, formatDuration, formatTime, isCancellable, isFinished, runTitle, setBadge, terminalSize } from "../src/format.js";
 
 test("terminal and cancellable statuses", () => {
   for (const s of ["succeeded", "failed", "cancelled"]) assert.equal(isFinished(s), true, s);
@@ -75,6 +75,14 @@ test("a run is titled by its command, a pipeline by its stages, an external run 
 
 test("the execution is described only when it is not the default local process", () => {
   assert.equal(describeExecution({ executor: "process" }), "");
-  assert.equal(describeExecution({ executor: "docker", tty: true, cols: 120, rows: 40 }), "executor docker · tty 120x40");
-  assert.equal(describeExecution({ executor: null, tty: true }), "tty");
+  assert.equal(describeExecution({ executor: "docker", tty: { cols: 120, rows: 40 } }), "executor docker · tty 120x40");
+  assert.equal(describeExecution({ executor: null, tty: { cols: null, rows: null } }), "tty");
+  assert.equal(describeExecution({ executor: "process", tty: null }), "", "a run on pipes");
+});
+
+test("a terminal run's size is read from GET's tty object", () => {
+  assert.deepEqual(terminalSize({ tty: { cols: 132, rows: 50 } }), { cols: 132, rows: 50 });
+  assert.equal(terminalSize({ tty: null }), null);
+  assert.equal(terminalSize({ tty: { cols: null, rows: null } }), null, "a size the page does not know yet");
+  assert.equal(terminalSize(undefined), null);
 });

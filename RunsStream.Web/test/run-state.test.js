@@ -77,7 +77,7 @@ test("a run started here is listed first at once, queued, even before a poll", (
   state.replaceList([run("b", "running"), run("a", "succeeded")]);
   state.addStarted("c", { command: "make test", workspaceId: "" }, new Date("2026-01-01T11:00:00.000Z"));
   assert.deepEqual(state.list().map((r) => r.runId), ["c", "b", "a"]);
-  assert.deepEqual(state.get("c"), run("c", "queued", { command: "make test", createdAt: "2026-01-01T11:00:00.000Z", executor: "process", stages: null }));
+  assert.deepEqual(state.get("c"), run("c", "queued", { command: "make test", createdAt: "2026-01-01T11:00:00.000Z", executor: "process", stages: null, tty: null }));
   state.addStarted("a", { command: "again", workspaceId: "ws-1" });
   assert.deepEqual(state.list().map((r) => r.runId), ["a", "c", "b"], "no run listed twice");
   assert.equal(state.get("a").workspaceId, "ws-1");
@@ -89,5 +89,8 @@ test("a pipeline started here lists its stages as pending, with its executor and
   const r = state.get("p");
   assert.equal(r.command, null);
   assert.deepEqual(r.stages.map((s) => [s.name, s.command, s.status]), [["build", "make", "pending"]]);
-  assert.deepEqual([r.executor, r.tty, r.cols, r.rows], ["sandbox", true, 100, 30]);
+  assert.equal(r.executor, "sandbox");
+  assert.deepEqual(r.tty, { cols: 100, rows: 30 }, "in GET's shape, as the next poll will have it");
+  state.addStarted("d", { command: "top", tty: true });
+  assert.deepEqual(state.get("d").tty, { cols: null, rows: null }, "the server's default size, not known here");
 });
