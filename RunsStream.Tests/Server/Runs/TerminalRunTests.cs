@@ -60,13 +60,17 @@ public sealed class TerminalRunTests
         Assert.That(log, Does.Contain("all-terminals\r\n50 132\r\nto-stderr\r\n"));
     }
 
-    [Test]
-    public async Task The_socket_resize_event_reaches_the_runs_programs()
+    // In the sandbox too: bubblewrap keeps a tty run in its terminal's session (no
+    // --new-session), or SIGWINCH would not reach it.
+    [TestCase("process")]
+    [TestCase("sandbox")]
+    public async Task The_socket_resize_event_reaches_the_runs_programs(string executor)
     {
         var runId = await StartAsync(new
         {
             command = "trap 'stty size; exit 0' WINCH; echo ready; i=0; while [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done",
             tty = true,
+            executor,
         });
         using var client = new SocketIO(_server.Url, new SocketIOOptions
         {

@@ -32,7 +32,8 @@ internal static class BubblewrapCommand
     ];
 
     /// <summary>The <c>prlimit ... bwrap ... --</c> arguments for a run in <paramref name="workspace"/>.</summary>
-    public static IReadOnlyList<string> Create(string prlimitPath, string bwrapPath, string workspace, SandboxLimits limits)
+    /// <param name="terminal">The run has a terminal of its own (a tty run): it stays in the terminal's session.</param>
+    public static IReadOnlyList<string> Create(string prlimitPath, string bwrapPath, string workspace, SandboxLimits limits, bool terminal = false)
     {
         var args = new List<string>
         {
@@ -43,12 +44,17 @@ internal static class BubblewrapCommand
             "--core=0",
             "--",
         };
-        args.AddRange(Bubblewrap(bwrapPath, workspace));
+        args.AddRange(Bubblewrap(bwrapPath, workspace, newSession: !terminal));
         return args;
     }
 
     /// <summary>The <c>bwrap ... --</c> arguments alone (also what availability is probed with).</summary>
-    public static IReadOnlyList<string> Bubblewrap(string bwrapPath, string workspace)
+    /// <param name="newSession">
+    /// Detach from any controlling terminal (<c>--new-session</c>): so that a sandboxed program
+    /// cannot push input into a terminal it shares (TIOCSTI). A tty run's terminal is its own,
+    /// made for it alone, and it must stay its controlling terminal for SIGWINCH to reach it.
+    /// </param>
+    public static IReadOnlyList<string> Bubblewrap(string bwrapPath, string workspace, bool newSession = true)
     {
         var args = new List<string>
         {
@@ -60,12 +66,15 @@ internal static class BubblewrapCommand
             // at shutdown, and a crashed server's next start kills what its runs left.
             // user, ipc, pid, net, uts and cgroup namespaces: no network, own PIDs.
             "--unshare-all",
-            // A sandboxed program cannot push input into a terminal (TIOCSTI). Signals still
-            // reach it: the run's cgroup is signalled process by process, not by group.
-            "--new-session",
             "--cap-drop", "ALL",
             "--hostname", "sandbox",
         };
+        if (newSession)
+        {
+            // A sandboxed program cannot push input into a terminal (TIOCSTI). Signals still
+            // reach it: the run's cgroup is signalled process by process, not by group.
+            args.Add("--new-session");
+        }
         foreach (var directory in SystemDirectories)
         {
             var info = new DirectoryInfo(directory);

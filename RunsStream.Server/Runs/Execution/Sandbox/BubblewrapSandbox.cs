@@ -107,7 +107,7 @@ internal sealed partial class BubblewrapSandbox
             asServerUser.AddRange(limits.JoinFiles);
             asServerUser.Add("--");
         }
-        var wrapper = new ProcessWrapper(asServerUser, BubblewrapCommand.Create(_prlimit!, _bwrap!, request.WorkingDirectory, Limits));
+        var wrapper = new ProcessWrapper(asServerUser, BubblewrapCommand.Create(_prlimit!, _bwrap!, request.WorkingDirectory, Limits, terminal: request.Tty is not null));
         return new SandboxRun(request with { Cgroup = cgroup, Wrapper = wrapper }, limits, Limits, _time, _logger);
     }
 
