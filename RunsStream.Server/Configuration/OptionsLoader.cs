@@ -15,16 +15,7 @@ public static class OptionsLoader
     /// <exception cref="OptionsException">A setting has a bad value; the message names it.</exception>
     public static RunsStreamOptions Load(IConfiguration configuration)
     {
-        var section = configuration.GetSection("RunsStream");
-        string? Get(string name)
-        {
-            var value = configuration[name];
-            if (string.IsNullOrWhiteSpace(value))
-            {
-                value = section[name];
-            }
-            return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-        }
+        string? Get(string name) => Setting(configuration, name);
 
         var defaults = new RunsStreamOptions();
         var token = ReadToken(Get("WS_AUTH_TOKEN"), Get("WS_AUTH_TOKEN_FILE"));
@@ -108,6 +99,20 @@ public static class OptionsLoader
         {
             throw new OptionsException(ex.Message);
         }
+    }
+
+    /// <summary>
+    /// A setting's trimmed value: the environment name at the root of the configuration, else
+    /// the same name under "RunsStream" (appsettings.json); null when neither is set or blank.
+    /// </summary>
+    internal static string? Setting(IConfiguration configuration, string name)
+    {
+        var value = configuration[name];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            value = configuration.GetSection("RunsStream")[name];
+        }
+        return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
     }
 
     internal static long ParseLong(string name, string? value, long fallback, long min, long max)

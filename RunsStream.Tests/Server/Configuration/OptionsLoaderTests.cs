@@ -61,9 +61,27 @@ public sealed class OptionsLoaderTests
     [TestCase("WS_AUTH_TOKEN", "short")]
     [TestCase("STORE", "postgres")]
     [TestCase("MAX_BODY_BYTES", "12")]
+    [TestCase("SANDBOX_PIDS", "2")]
+    [TestCase("DOCKER_HOST", "docker.example:2375")]
+    [TestCase("DOCKER_CPUS", "lots")]
+    [TestCase("DOCKER_MEMORY_BYTES", "1024")]
+    [TestCase("DOCKER_NETWORK", "host")]
     public void A_bad_value_stops_the_start_with_a_message_naming_the_setting(string key, string value)
     {
         var error = Assert.Throws<OptionsException>(() => Load((key, value)));
         Assert.That(error!.Message, Does.Contain(key));
+    }
+
+    [Test]
+    public void The_executors_settings_are_read_from_the_environment_or_appsettings()
+    {
+        var options = Load(("DOCKER_HOST", "unix:///run/podman/podman.sock"), ("DOCKER_IMAGE", "busybox:latest"),
+            ("RunsStream:DOCKER_CPUS", "1.5"), ("DOCKER_NETWORK", "bridge"), ("SANDBOX_MEMORY_BYTES", "67108864"));
+        Assert.That(options.Docker!.Host, Is.EqualTo(new Uri("unix:///run/podman/podman.sock")));
+        Assert.That(options.Docker.DefaultImage, Is.EqualTo("busybox:latest"));
+        Assert.That(options.DockerRuns.Limits.NanoCpus, Is.EqualTo(1_500_000_000));
+        Assert.That(options.DockerRuns.NetworkAllowed, Is.True);
+        Assert.That(options.Sandbox.MemoryBytes, Is.EqualTo(64L * 1024 * 1024));
+        Assert.That(Load().DockerRuns.NetworkAllowed, Is.False, "no network unless asked for");
     }
 }

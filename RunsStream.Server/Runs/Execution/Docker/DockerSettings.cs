@@ -19,16 +19,7 @@ internal sealed record DockerSettings(ContainerLimits Limits, bool NetworkAllowe
     public static DockerSettings Load(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var section = configuration.GetSection("RunsStream");
-        string? Get(string name)
-        {
-            var value = configuration[name];
-            if (string.IsNullOrWhiteSpace(value))
-            {
-                value = section[name];
-            }
-            return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-        }
+        string? Get(string name) => OptionsLoader.Setting(configuration, name);
         var memory = OptionsLoader.ParseLong("DOCKER_MEMORY_BYTES", Get("DOCKER_MEMORY_BYTES"), DefaultMemoryBytes, 6L * 1024 * 1024, long.MaxValue / 2);
         var pids = OptionsLoader.ParseLong("DOCKER_PIDS", Get("DOCKER_PIDS"), DefaultPids, 8, 4_000_000);
         var cpus = DefaultCpus;

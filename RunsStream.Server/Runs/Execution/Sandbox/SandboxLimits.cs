@@ -36,16 +36,7 @@ internal sealed record SandboxLimits(long MemoryBytes, int Processes, int CpuSec
     public static SandboxLimits Load(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var section = configuration.GetSection("RunsStream");
-        string? Get(string name)
-        {
-            var value = configuration[name];
-            if (string.IsNullOrWhiteSpace(value))
-            {
-                value = section[name];
-            }
-            return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-        }
+        string? Get(string name) => OptionsLoader.Setting(configuration, name);
         return new SandboxLimits(
             OptionsLoader.ParseLong("SANDBOX_MEMORY_BYTES", Get("SANDBOX_MEMORY_BYTES"), DefaultMemoryBytes, MinMemoryBytes, long.MaxValue / 2),
             (int)OptionsLoader.ParseLong("SANDBOX_PIDS", Get("SANDBOX_PIDS"), DefaultProcesses, MinProcesses, 4_000_000),
