@@ -152,32 +152,23 @@ public sealed class PodmanEngine : IAsyncDisposable
         }
     }
 
+    // The configuration scripts/run gives a user's engine (scripts/lib/podman.sh says why each
+    // setting is needed), written by the same function, so tests run the engine users get.
     private static void WriteConfiguration(string directory)
     {
-        File.WriteAllText(Path.Combine(directory, "containers.conf"), $"""
-            [containers]
-            default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
-            log_driver = "k8s-file"
-            init_path = "/usr/bin/catatonit"
-
-            [engine]
-            runtime = "runc"
-            cgroup_manager = "cgroupfs"
-            lock_type = "file"
-            events_logger = "file"
-            events_logfile_path = "{directory}/events.log"
-            tmp_dir = "{directory}/tmp"
-            volume_path = "{directory}/volumes"
-
-            [network]
-            network_config_dir = "{directory}/net"
-            """);
-        File.WriteAllText(Path.Combine(directory, "storage.conf"), $"""
-            [storage]
-            driver = "vfs"
-            graphroot = "{directory}/graph"
-            runroot = "{directory}/run"
-            """);
+        var script = Path.Combine(RepoPaths.Root, "scripts", "lib", "podman.sh");
+        using (var write = Process.Start(new ProcessStartInfo("bash", ["-c", "source \"$1\" && write_podman_conf \"$2\"", "write-conf", script, directory])
+        {
+            RedirectStandardError = true,
+        })!)
+        {
+            var error = write.StandardError.ReadToEnd();
+            write.WaitForExit();
+            if (write.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"write_podman_conf failed ({write.ExitCode}): {error}");
+            }
+        }
         // No registry: the tests never pull, and a pull attempt fails at once.
         File.WriteAllText(Path.Combine(directory, "registries.conf"), "unqualified-search-registries = []\n");
     }

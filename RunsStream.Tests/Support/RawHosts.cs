@@ -115,6 +115,9 @@ public sealed class RawHost : IAsyncDisposable
                     ConnectTimeout = TimeSpan.FromSeconds(30),
                     ShutdownTimeout = TimeSpan.FromMilliseconds(500),
                     Engine = RelaxedEngineOptions(),
+                    // On a manual clock the connection handlers' 1 ms delay would wait for a test
+                    // to advance it; the tests that use one are about other timers.
+                    ConnectionHandlerDelay = time is null ? TimeSpan.FromMilliseconds(SocketIOOptions.DefaultConnectionHandlerDelayMs) : TimeSpan.Zero,
                 };
                 builder.Services.AddSocketIO(configure?.Invoke(options) ?? options);
                 if (webSocketsBeforeHttp)

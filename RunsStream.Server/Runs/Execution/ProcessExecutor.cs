@@ -56,10 +56,11 @@ internal sealed class ProcessExecution : IRunExecution
     private readonly RunProcess _process;
 
     /// <param name="ended">Called once every process of it is gone (removes its crash record).</param>
-    public ProcessExecution(RunProcess process, Action? ended = null)
+    /// <param name="reasonOf">Why it ended, when the executor knows more than the exit code (a sandbox's limit).</param>
+    public ProcessExecution(RunProcess process, Action? ended = null, Func<ProcessOutcome, Task<string?>>? reasonOf = null)
     {
         _process = process;
-        Completion = CompleteAsync(process, ended);
+        Completion = CompleteAsync(process, ended, reasonOf);
     }
 
     /// <summary>The shell's pid, also the run's process-group id.</summary>
@@ -73,11 +74,12 @@ internal sealed class ProcessExecution : IRunExecution
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 
-    private static async Task<ExitStatus> CompleteAsync(RunProcess process, Action? ended)
+    private static async Task<ExitStatus> CompleteAsync(RunProcess process, Action? ended, Func<ProcessOutcome, Task<string?>>? reasonOf)
     {
         var outcome = await process.Completion.ConfigureAwait(false);
+        var reason = reasonOf is null ? null : await reasonOf(outcome).ConfigureAwait(false);
         await process.DisposeAsync().ConfigureAwait(false);
         ended?.Invoke();
-        return new ExitStatus(outcome.ExitCode, outcome.StdoutBytes, outcome.StderrBytes);
+        return new ExitStatus(outcome.ExitCode, outcome.StdoutBytes, outcome.StderrBytes, reason);
     }
 }

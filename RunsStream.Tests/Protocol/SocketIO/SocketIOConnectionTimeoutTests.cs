@@ -22,8 +22,7 @@ public sealed class SocketIOConnectionTimeoutTests
     public async Task StartServer()
     {
         _time = new FakeTimeProvider();
-        // ConnectionHandlerDelay zero: the fake clock would hold the handlers' 1 ms delay forever.
-        _host = await RawHost.StartRelaxedAsync(options => options with { ConnectTimeout = ConnectTimeout, ConnectionHandlerDelay = TimeSpan.Zero }, time: _time);
+        _host = await RawHost.StartRelaxedAsync(options => options with { ConnectTimeout = ConnectTimeout }, time: _time);
     }
 
     [OneTimeTearDown]

@@ -23,8 +23,7 @@ public sealed class SocketIOSocketAckTimeoutTests
     public async Task StartServer()
     {
         _time = new FakeTimeProvider();
-        // The fake clock would hold the connection handlers' 1 ms delay forever.
-        _host = await RawHost.StartRelaxedAsync(options => options with { ConnectionHandlerDelay = TimeSpan.Zero }, time: _time);
+        _host = await RawHost.StartRelaxedAsync(time: _time);
     }
 
     [OneTimeTearDown]

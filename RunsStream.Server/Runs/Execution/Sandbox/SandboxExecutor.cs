@@ -36,7 +36,12 @@ internal sealed class SandboxExecutor(
             var process = RunProcess.Start(sandboxed.Request, sink, coalescing, logger, time);
             containment.Started(request.RunId, process);
             sandboxed.Started(process);
-            return new SandboxExecution(process, sandboxed, () => containment.Ended(request.RunId));
+            return new ProcessExecution(process, () => containment.Ended(request.RunId), async outcome =>
+            {
+                var reason = await sandboxed.FinishAsync(outcome).ConfigureAwait(false);
+                sandboxed.Dispose();
+                return reason;
+            });
         }
         catch (Exception ex) when (ex is RunStartException or IOException or UnauthorizedAccessException)
         {
@@ -55,34 +60,4 @@ internal sealed class SandboxExecutor(
 
     /// <summary>The processes are the process executor's business; the limit folders are ours.</summary>
     public Task RecoverAsync() => sandbox.RemoveLeftoversAsync();
-
-    /// <summary>A started sandboxed <see cref="RunProcess"/> as an <see cref="IRunExecution"/>.</summary>
-    private sealed class SandboxExecution : IRunExecution
-    {
-        private readonly RunProcess _process;
-
-        public SandboxExecution(RunProcess process, SandboxRun sandboxed, Action ended)
-        {
-            _process = process;
-            Completion = CompleteAsync(process, sandboxed, ended);
-        }
-
-        public Task<ExitStatus> Completion { get; }
-
-        public void Terminate(TimeSpan grace) => _process.Terminate(grace);
-
-        public bool TryResize(TerminalSize size) => _process.Resize(new Pty.PtySize(size.Columns, size.Rows));
-
-        public ValueTask DisposeAsync() => _process.DisposeAsync();
-
-        private static async Task<ExitStatus> CompleteAsync(RunProcess process, SandboxRun sandboxed, Action ended)
-        {
-            var outcome = await process.Completion.ConfigureAwait(false);
-            var reason = await sandboxed.FinishAsync(outcome).ConfigureAwait(false);
-            sandboxed.Dispose();
-            await process.DisposeAsync().ConfigureAwait(false);
-            ended();
-            return new ExitStatus(outcome.ExitCode, outcome.StdoutBytes, outcome.StderrBytes, reason);
-        }
-    }
 }
