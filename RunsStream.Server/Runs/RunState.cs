@@ -11,11 +11,11 @@ namespace RunsStream.Server.Runs;
 /// catch-up reads from the store (<see cref="RunStoreReader"/>) and the process
 /// (<see cref="RunExecution"/>).
 /// </summary>
-internal sealed class RunState : IPersistenceListener
+internal sealed partial class RunState : IPersistenceListener
 {
     private readonly object _lock = new();
     private readonly IRunStore _store;
-    private readonly RunLog _log;
+    private RunLog _log;
     private readonly RunFanout _fanout = new();
     private readonly RunStoreReader _storeReader;
     private readonly StoreFlowControl _flow;
@@ -84,7 +84,7 @@ internal sealed class RunState : IPersistenceListener
     public string? Executor { get; private set; }
 
     /// <summary>A terminal run's starting size; null for a run on pipes.</summary>
-    public Execution.TerminalSize? Tty { get; }
+    public Execution.TerminalSize? Tty { get; private set; }
 
     /// <summary>The stages of a pipeline run as they are now; null for a run of one command.</summary>
     public IReadOnlyList<RunStage>? Stages
@@ -149,6 +149,10 @@ internal sealed class RunState : IPersistenceListener
             if (IsFinished)
             {
                 return null;
+            }
+            if (_mirror)
+            {
+                throw new InvalidOperationException($"Run '{RunId}' is executed by another node: its events come from there");
             }
             e = create(LastSeq + 1);
             LastSeq = e.Seq;
@@ -247,6 +251,22 @@ internal sealed class RunState : IPersistenceListener
     /// <summary>Queues the event (and, on a status, the metadata) for the store and applies the retention cap.</summary>
     private void Persist(RunEvent e)
     {
+        var (offset, streamOffset) = CountOutput(e);
+        _flow.OnAppended(e.DataBytes);
+        _store.Enqueue(new AppendEventWrite(e, offset, streamOffset, this) { Fence = Fence });
+        if (_log.Append(e, offset) is { } dropped)
+        {
+            _store.Enqueue(new DropEventsWrite(RunId, dropped.From, dropped.To, _log.Gap) { Fence = Fence });
+        }
+        if (ApplyMetadata(e))
+        {
+            _store.Enqueue(new SaveRunWrite(Snapshot()!) { Fence = Fence });
+        }
+    }
+
+    /// <summary>Adds the event's output to the counters; returns where its data starts in the output and in its stream.</summary>
+    private (long Offset, long StreamOffset) CountOutput(RunEvent e)
+    {
         var offset = StdoutBytes + StderrBytes;
         long streamOffset = 0;
         if (e.Type == RunEventType.Stdout)
@@ -259,22 +279,23 @@ internal sealed class RunState : IPersistenceListener
             streamOffset = StderrBytes;
             StderrBytes += e.DataBytes;
         }
-        _flow.OnAppended(e.DataBytes);
-        _store.Enqueue(new AppendEventWrite(e, offset, streamOffset, this));
-        if (_log.Append(e, offset) is { } dropped)
-        {
-            _store.Enqueue(new DropEventsWrite(RunId, dropped.From, dropped.To, _log.Gap));
-        }
+        return (offset, streamOffset);
+    }
+
+    /// <summary>Applies a status or stage event to the run's metadata; true when the metadata changed.</summary>
+    private bool ApplyMetadata(RunEvent e)
+    {
         if (e.Type == RunEventType.Status && e.Status is { } status)
         {
             ApplyStatus(e, status);
-            _store.Enqueue(new SaveRunWrite(Snapshot()!));
+            return true;
         }
-        else if (e.Stage is { } stage && _stages is not null && (uint)stage.Index < (uint)_stages.Length)
+        if (e.Stage is { } stage && _stages is not null && (uint)stage.Index < (uint)_stages.Length)
         {
             ApplyStage(e, stage);
-            _store.Enqueue(new SaveRunWrite(Snapshot()!));
+            return true;
         }
+        return false;
     }
 
     private void ApplyStage(RunEvent e, StageMark mark)

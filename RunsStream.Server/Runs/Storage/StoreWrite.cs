@@ -1,7 +1,15 @@
 namespace RunsStream.Server.Runs.Storage;
 
 /// <summary>A queued write. <see cref="Owner"/> hears when its events are durable.</summary>
-internal abstract record StoreWrite(IPersistenceListener? Owner);
+internal abstract record StoreWrite(IPersistenceListener? Owner)
+{
+    /// <summary>
+    /// In a fleet, the lease token (fencing token) under which the writer holds the run: a
+    /// store that keeps leases applies the write only while it is still the run's token. Null
+    /// for a write not made under a lease (one node, an external run).
+    /// </summary>
+    public long? Fence { get; init; }
+}
 
 /// <summary>Insert or update a run's metadata.</summary>
 internal sealed record SaveRunWrite(RunRecord Run, IPersistenceListener? Owner = null) : StoreWrite(Owner);
