@@ -22,6 +22,31 @@ internal sealed partial class RunState
     internal static RunState Mirror(string runId, long logCapBytes, IRunStore store) =>
         new(runId, long.MaxValue, store) { _mirror = true, _capBytes = logCapBytes };
 
+    private long _lastWanted;
+
+    /// <summary>When a subscriber last asked for the run (a <see cref="TimeProvider"/> timestamp).</summary>
+    public long LastWanted => Interlocked.Read(ref _lastWanted);
+
+    /// <summary>Notes that a subscriber asked for the run at <paramref name="timestamp"/>.</summary>
+    internal void Wanted(long timestamp) => Interlocked.Exchange(ref _lastWanted, timestamp);
+
+    /// <summary>
+    /// A mirror nobody subscribes to stops being one: true when it was retired (the caller
+    /// stops feeding it and forgets it).
+    /// </summary>
+    internal bool TryRetireMirror()
+    {
+        lock (_lock)
+        {
+            if (!_mirror || _fanout.Count > 0)
+            {
+                return false;
+            }
+            _retired = true;
+            return true;
+        }
+    }
+
     /// <summary>Whether the run's events come from another node (true) or are appended here.</summary>
     public bool IsMirror
     {

@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using RunsStream.Server.Configuration;
 using RunsStream.Server.Http;
 using RunsStream.Server.Runs.Storage;
@@ -21,7 +22,7 @@ internal static class RunsEndpoints
         app.MapGet("/runs", ListAsync);
         app.MapGet("/runs/{runId}", Get);
         app.MapGet("/runs/{runId}/log", LogAsync);
-        app.MapPost("/runs/{runId}/cancel", Cancel);
+        app.MapPost("/runs/{runId}/cancel", CancelAsync);
         app.MapPost("/runs/{runId}/events", PublishAsync);
         app.MapMethods("/healthz", ["GET", "HEAD"], (IRunStore store) => Health(store.Health));
     }
@@ -38,7 +39,7 @@ internal static class RunsEndpoints
     private static async Task<IResult> StartAsync(HttpContext context, RunsService runs, RunsStreamOptions options)
     {
         var request = RunRequestParser.Parse(await JsonBody.ReadAsync(context, options.MaxBodyBytes));
-        var run = runs.StartRun(request);
+        var run = await runs.StartRunAsync(request, context.RequestAborted);
         return Results.Json(new { runId = run.RunId, status = RunStatus.Queued.ToWire() }, ApiJson.Options, statusCode: StatusCodes.Status201Created);
     }
 
@@ -80,7 +81,7 @@ internal static class RunsEndpoints
         return Results.Json(RunView.From(runs.Get(runId)), ApiJson.Options);
     }
 
-    private static IResult Cancel(string runId, RunsService runs)
+    private static async Task<IResult> CancelAsync(string runId, RunsService runs, HttpContext context)
     {
         if (!RunIds.IsValid(runId))
         {
@@ -88,7 +89,7 @@ internal static class RunsEndpoints
         }
         try
         {
-            var status = runs.Cancel(runId);
+            var status = await runs.CancelAsync(runId, cancellationToken: context.RequestAborted);
             return Results.Json(new { runId, status = status.ToWire() }, ApiJson.Options);
         }
         catch (RunConflictException conflict)
@@ -107,7 +108,7 @@ internal static class RunsEndpoints
         var events = PublishedEventParser.Parse(body);
         try
         {
-            runs.Publish(runId, events);
+            await runs.PublishAsync(runId, events, context.RequestAborted);
         }
         catch (RunConflictException conflict)
         {
@@ -145,6 +146,29 @@ internal static class RunsEndpoints
         follow |= followText == "1";
 
         var run = runs.Get(runId);
+        if (follow && runs.InFleet && !run.IsFinished)
+        {
+            // A run executed elsewhere: follow the mirror the fleet keeps current, held for as long as this response.
+            run = runs.GetForSubscription(runId);
+            var hold = new LogFollower();
+            run.AddSubscriber(hold);
+            try
+            {
+                await WriteLogHeadersAndBodyAsync(context, runId, run, only, follow: true);
+            }
+            finally
+            {
+                run.RemoveSubscriber(hold);
+                runs.ReleaseIfUnused(run);
+            }
+            return;
+        }
+        await WriteLogHeadersAndBodyAsync(context, runId, run, only, follow);
+    }
+
+    private static async Task WriteLogHeadersAndBodyAsync(HttpContext context, string runId, RunState run, RunEventType? only, bool follow)
+    {
+        var query = context.Request.Query;
         context.Response.ContentType = "text/plain; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers["X-Content-Type-Options"] = "nosniff";
@@ -156,7 +180,7 @@ internal static class RunsEndpoints
         }
         if (context.Request.Headers.Range.Count > 0 && !follow)
         {
-            await LogRange.WriteAsync(context, runs, run, only);
+            await LogRange.WriteAsync(context, context.RequestServices.GetRequiredService<RunsService>(), run, only);
             return;
         }
         await WriteLogAsync(context, run, only, follow);
@@ -223,4 +247,12 @@ internal static class RunsEndpoints
 
     private static IResult BadRunId() =>
         ApiErrors.Result(RunsErrorCode.BadRequest, RunIds.InvalidRunIdMessage);
+
+    /// <summary>Holds a mirror for a following /log response: counted as a subscriber, handed nothing live.</summary>
+    private sealed class LogFollower : IRunSubscriber
+    {
+        public long NextSeq => long.MaxValue;
+
+        public bool TryDeliverLive(RunEvent e) => false;
+    }
 }

@@ -49,20 +49,33 @@ public sealed partial class RunsService
             {
                 var first = firstNode.Value;
                 _queue.RemoveFirst();
-                _running++;
-                var execution = Task.Run(() => ExecuteAsync(first));
-                _executions.Add(execution);
-                _ = execution.ContinueWith(t =>
-                {
-                    lock (_schedule)
-                    {
-                        _executions.Remove(t);
-                        _running--;
-                    }
-                    StartNext();
-                }, TaskScheduler.Default);
+                LaunchLocked(first);
             }
         }
+    }
+
+    /// <summary>Takes a slot and executes the run on the thread pool; the slot is freed when it ends.</summary>
+    private void LaunchLocked(RunState run)
+    {
+        _running++;
+        var execution = Task.Run(() => ExecuteAsync(run));
+        _executions.Add(execution);
+        _ = execution.ContinueWith(t =>
+        {
+            lock (_schedule)
+            {
+                _executions.Remove(t);
+                _running--;
+            }
+            if (_fleet is { } fleet)
+            {
+                fleet.SlotFreed(run);
+            }
+            else
+            {
+                StartNext();
+            }
+        }, TaskScheduler.Default);
     }
 
     private async Task ExecuteAsync(RunState run)

@@ -67,6 +67,10 @@ public sealed partial class RunsService : IAsyncDisposable
     /// <summary>An existing run (in memory or in the store), or null.</summary>
     internal RunState? Find(string runId)
     {
+        if (_fleet is not null)
+        {
+            return FindInFleet(runId);
+        }
         if (_runs.TryGetValue(runId, out var run) && run.Exists)
         {
             return run;
@@ -116,6 +120,10 @@ public sealed partial class RunsService : IAsyncDisposable
     {
         // Before any of them is marked failed, none of their processes may still run.
         await _executors.RecoverAsync();
+        if (_fleet is not null)
+        {
+            return; // the store's unfinished runs are the fleet's: each node takes over its own (FleetNode)
+        }
         foreach (var record in _store.ListUnfinished())
         {
             var run = new RunState(record, _options.RunLogMaxBytes, _store);
@@ -157,11 +165,17 @@ public sealed partial class RunsService : IAsyncDisposable
 
     /// <summary>The run's state for a subscriber, created empty when the run does not exist yet.</summary>
     internal RunState GetForSubscription(string runId) =>
-        Find(runId) ?? _runs.GetOrAdd(runId, id => new RunState(id, _options.RunLogMaxBytes, _store));
+        _fleet is not null
+            ? GetForFleetSubscription(runId)
+            : Find(runId) ?? _runs.GetOrAdd(runId, id => new RunState(id, _options.RunLogMaxBytes, _store));
 
     /// <summary>Forgets an awaited run nobody created once its last subscriber left.</summary>
     internal void ReleaseIfUnused(RunState run)
     {
+        if (run.IsMirror)
+        {
+            return; // a mirror is retired once idle for a while (RetireIdleMirrors): a resubscribe keeps it
+        }
         if (run.TryRetire())
         {
             _runs.TryRemove(new KeyValuePair<string, RunState>(run.RunId, run));
@@ -263,6 +277,10 @@ public sealed partial class RunsService : IAsyncDisposable
     /// <exception cref="RunConflictException">The run has already finished.</exception>
     public RunStatus Cancel(string runId, string reason = "Cancelled by user")
     {
+        if (_fleet is not null && !(_runs.TryGetValue(runId, out var local) && local.Exists && !local.IsMirror))
+        {
+            return CancelAsync(runId, reason).GetAwaiter().GetResult();
+        }
         var run = Get(runId);
         if (run.IsFinished)
         {
@@ -314,20 +332,12 @@ public sealed partial class RunsService : IAsyncDisposable
     /// <exception cref="RunConflictException">The run has already finished.</exception>
     public void Publish(string runId, IReadOnlyList<PublishedEvent> events)
     {
-        if (!RunIds.IsValid(runId))
+        if (_fleet is not null)
         {
-            throw RunsException.BadRequest(RunIds.InvalidRunIdMessage);
+            PublishAsync(runId, events).GetAwaiter().GetResult();
+            return;
         }
-        // Events after the batch's own terminal status are a publish after a terminal status:
-        // 409 as when the status came in an earlier batch (docs/api.md section 3.6).
-        for (var i = 0; i < events.Count; i++)
-        {
-            if (events[i].Type == RunEventType.Status && events[i].Status!.Value.IsTerminal() && i != events.Count - 1)
-            {
-                throw RunsException.Conflict($"events[{i + 1}] follows the terminal status '{events[i].Data}' of events[{i}]; a run takes no events after its terminal status");
-            }
-        }
-
+        CheckPublish(runId, events);
         while (true)
         {
             var run = GetForSubscription(runId);
@@ -346,6 +356,24 @@ public sealed partial class RunsService : IAsyncDisposable
                     throw new RunsException(RunsErrorCode.Gone, $"Run '{runId}' was deleted by the retention policy");
                 case PublishOutcome.Retired:
                     continue; // its last subscriber left meanwhile: the next lookup has the current state
+            }
+        }
+    }
+
+    /// <summary>The checks of a publish that need no run: the id, and no event after a terminal status.</summary>
+    private static void CheckPublish(string runId, IReadOnlyList<PublishedEvent> events)
+    {
+        if (!RunIds.IsValid(runId))
+        {
+            throw RunsException.BadRequest(RunIds.InvalidRunIdMessage);
+        }
+        // Events after the batch's own terminal status are a publish after a terminal status:
+        // 409 as when the status came in an earlier batch (docs/api.md section 3.6).
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (events[i].Type == RunEventType.Status && events[i].Status!.Value.IsTerminal() && i != events.Count - 1)
+            {
+                throw RunsException.Conflict($"events[{i + 1}] follows the terminal status '{events[i].Data}' of events[{i}]; a run takes no events after its terminal status");
             }
         }
     }
