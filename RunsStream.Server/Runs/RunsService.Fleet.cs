@@ -170,7 +170,15 @@ public sealed partial class RunsService
         var run = StartRun(request);
         if (_fleet is { } fleet)
         {
-            await _store.FlushAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _store.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreUnavailableException ex)
+            {
+                // Not acknowledged: it is queued for the store, which retries, and runs once it is there.
+                throw new RunsException(RunsErrorCode.Unavailable, $"Run '{run.RunId}' is not stored yet ({ex.Message}); it runs once the store takes it, GET /runs/{run.RunId} tells");
+            }
             // Not executed here unless this node claims it: watchers get a mirror from the store.
             _runs.TryRemove(new KeyValuePair<string, RunState>(run.RunId, run));
             fleet.RunQueued();
