@@ -238,7 +238,10 @@ public sealed partial class RunsService : IAsyncDisposable
         var run = new RunState(RunIds.NewId(now), _options.RunLogMaxBytes, _store, command, workspaceId, now, executor.Name, stages, request.Tty);
         _runs[run.RunId] = run;
         run.Append(seq => RunEvent.ForStatus(run.RunId, seq, RunStatus.Queued, now));
-        Enqueue(run);
+        if (_fleet is null)
+        {
+            Enqueue(run); // in a fleet the shared store is the queue (StartRunAsync)
+        }
         return run;
     }
 
