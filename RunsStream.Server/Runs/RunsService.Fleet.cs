@@ -78,6 +78,9 @@ public sealed partial class RunsService
         }
     }
 
+    /// <summary>Whether this node executes <paramref name="runId"/> now.</summary>
+    internal bool ExecutesHere(string runId) => _leased.ContainsKey(runId);
+
     /// <summary>A run executed here ended and all its events are durable: its lease is no longer renewed.</summary>
     internal void ReleaseLease(RunState run) => _leased.TryRemove(new KeyValuePair<string, RunState>(run.RunId, run));
 
