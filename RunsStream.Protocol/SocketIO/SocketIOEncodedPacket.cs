@@ -21,6 +21,21 @@ public sealed class SocketIOEncodedPacket
     /// <summary>The text packet, then one binary frame per attachment.</summary>
     public IReadOnlyList<EngineFrame> Frames => _frames;
 
+    /// <summary>
+    /// A packet from frames already encoded: the text packet, then its binary attachments (as
+    /// <see cref="Frames"/> gives them). For an adapter that receives another server's
+    /// broadcast; the frames are not checked against each other.
+    /// </summary>
+    public static SocketIOEncodedPacket FromFrames(IReadOnlyList<EngineFrame> frames)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        if (frames.Count == 0 || frames[0].IsBinary)
+        {
+            throw new ArgumentException("A Socket.IO packet starts with one text frame.", nameof(frames));
+        }
+        return new SocketIOEncodedPacket(frames.ToArray());
+    }
+
     /// <summary>The frames as the session's send path takes them.</summary>
     internal ReadOnlySpan<EngineFrame> FrameSpan => _frames;
 
