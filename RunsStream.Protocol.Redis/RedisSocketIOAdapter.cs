@@ -108,10 +108,10 @@ public sealed partial class RedisSocketIOAdapter : InMemoryAdapter
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Redis adapter of namespace {Namespace}: a broadcast could not be published to the other servers")]
+        [LoggerMessage(EventId = 5201, Level = LogLevel.Warning, Message = "Redis adapter of namespace {Namespace}: a broadcast could not be published to the other servers")]
         public static partial void PublishFailed(ILogger logger, string @namespace, Exception exception);
 
-        [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Redis adapter of namespace {Namespace}: a message on its channel is not a broadcast and was ignored")]
+        [LoggerMessage(EventId = 5202, Level = LogLevel.Warning, Message = "Redis adapter of namespace {Namespace}: a message on its channel is not a broadcast and was ignored")]
         public static partial void MalformedMessage(ILogger logger, string @namespace, Exception exception);
     }
 }
