@@ -37,7 +37,9 @@ public sealed partial class RedisSocketIOAdapter : InMemoryAdapter
         _logger = logger ?? NullLogger.Instance;
         _subscriber = redis.GetSubscriber();
         _channel = RedisChannel.Literal(ChannelName(options.ChannelPrefix, ns.Name));
-        _queue = _subscriber.Subscribe(_channel);
+        // Fire and forget: recorded at once and sent when there is a connection (again after
+        // each reconnect), so a server starts while Redis is down and its namespaces work locally.
+        _queue = _subscriber.Subscribe(_channel, CommandFlags.FireAndForget);
         _queue.OnMessage(OnMessage);
     }
 

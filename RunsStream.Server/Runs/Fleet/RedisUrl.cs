@@ -62,6 +62,9 @@ internal static class RedisUrl
             }
         }
         options.AbortOnConnectFail = false;
+        // Back within a second or two of Redis returning, not the default's up to ten: until
+        // then events reach other nodes only through their once-a-second check of the store.
+        options.ReconnectRetryPolicy = new ExponentialRetry(250, 2000);
         return options;
     }
 }

@@ -47,9 +47,9 @@ public sealed class RedisSocketIOAdapterTests
         _connections.Clear();
     }
 
-    private async Task<RawHost> StartHostAsync()
+    private async Task<RawHost> StartHostAsync(RedisServer? redisServer = null)
     {
-        var redis = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
+        var redis = await ConnectionMultiplexer.ConnectAsync((redisServer ?? _redis).Configuration);
         _connections.Add(redis);
         return await RawHost.StartRelaxedAsync(options => options with { AdapterFactory = RedisSocketIOAdapter.Factory(redis) });
     }
@@ -180,5 +180,38 @@ public sealed class RedisSocketIOAdapterTests
 
         var received = await DrainAsync(_a, "/", onB);
         Assert.That(received[0], Is.EqualTo(new[] { News("after garbage") }));
+    }
+
+    [Test]
+    public async Task A_server_starts_while_redis_is_down_broadcasts_locally_and_reaches_the_other_server_once_redis_is_up()
+    {
+        await using var redis = await RedisServer.StartNewAsync();
+        await redis.StopAsync();
+        await using var a = await StartHostAsync(redis).WaitAsync(TimeSpan.FromSeconds(60));
+        await using var b = await StartHostAsync(redis).WaitAsync(TimeSpan.FromSeconds(60));
+        var onA = await ConnectAsync(a);
+        var onB = await ConnectAsync(b);
+        onA.Socket.Join("room");
+        onB.Socket.Join("room");
+
+        Assert.That(a.IO.Root.To("room").Emit("news", "while down"), Is.EqualTo(1));
+        Assert.That(await onA.Client.ReceiveTextAsync(), Is.EqualTo(News("while down")));
+
+        await redis.StartAsync();
+        // Pub/sub keeps nothing for later: B hears A once both are subscribed again, so A
+        // broadcasts until B hears one, then a last one that must come through in order.
+        var heard = false;
+        var receiving = onB.Client.ReceiveTextAsync();
+        await Eventually.WaitUntilAsync(() =>
+        {
+            a.IO.Root.To("room").Emit("news", "probe");
+            heard = receiving.Wait(TimeSpan.FromMilliseconds(200));
+            return heard;
+        }, "B to hear A's broadcasts through the restarted Redis", TimeSpan.FromSeconds(60));
+        Assert.That(receiving.Result, Is.EqualTo(News("probe")));
+        Assert.That(a.IO.Root.To("room").Emit("news", "after"), Is.EqualTo(1));
+        var received = await DrainAsync(a, "/", onB);
+        Assert.That(received[0][^1], Is.EqualTo(News("after")));
+        Assert.That(received[0][..^1], Is.All.EqualTo(News("probe")), "probes, then the last once; never what was sent while down");
     }
 }
