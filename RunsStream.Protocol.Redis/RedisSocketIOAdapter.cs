@@ -91,7 +91,15 @@ public sealed partial class RedisSocketIOAdapter : InMemoryAdapter
         {
             return;
         }
-        DeliverLocally(broadcast.Packet, broadcast.Rooms, broadcast.Except);
+        try
+        {
+            DeliverLocally(broadcast.Packet, broadcast.Rooms, broadcast.Except);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The channel's later broadcasts must still be delivered.
+            Log.DeliveryFailed(_logger, Namespace.Name, e);
+        }
     }
 
     /// <summary>Unsubscribes from the namespace's channel.</summary>
@@ -115,5 +123,8 @@ public sealed partial class RedisSocketIOAdapter : InMemoryAdapter
 
         [LoggerMessage(EventId = 5202, Level = LogLevel.Warning, Message = "Redis adapter of namespace {Namespace}: a message on its channel is not a broadcast and was ignored")]
         public static partial void MalformedMessage(ILogger logger, string @namespace, Exception exception);
+
+        [LoggerMessage(EventId = 5203, Level = LogLevel.Error, Message = "Redis adapter of namespace {Namespace}: delivering another server's broadcast failed")]
+        public static partial void DeliveryFailed(ILogger logger, string @namespace, Exception exception);
     }
 }
