@@ -74,7 +74,7 @@ public sealed partial class EngineServer : IAsyncDisposable
             return;
         }
 
-        if (query["EIO"] != "4")
+        if (ProtocolVersionOf(query["EIO"].ToString()) == 0)
         {
             await RefuseAsync(context, EngineErrorCode.UnsupportedProtocolVersion);
             return;
@@ -106,7 +106,7 @@ public sealed partial class EngineServer : IAsyncDisposable
             {
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 context.Response.ContentType = "text/plain; charset=UTF-8";
-                await context.Response.Body.WriteAsync(EngineFrame.Noop.Packet);
+                await context.Response.Body.WriteAsync(context.Request.Query["EIO"] == "3" ? EngineFrame.NoopPayloadV3 : EngineFrame.Noop.Packet);
                 return;
             }
             await RefuseAsync(context, EngineErrorCode.UnknownSid);
@@ -149,13 +149,23 @@ public sealed partial class EngineServer : IAsyncDisposable
         var session = NewSession(HandshakeRequest.From(context, _time.GetUtcNow()));
         if (transport == TransportNames.Polling)
         {
-            var polling = new PollingTransport(session);
+            // A v3 client without XHR2 (Node's socket.io-client 2.x) asks for base64 with b64.
+            var polling = new PollingTransport(session, base64: context.Request.Query.ContainsKey("b64"));
             var openFrame = OpenFrame(session, transport);
             _sessions[session.Id] = session;
             session.Attach(_handlerFactory(session));
             session.StartWithPolling(polling);
             Log.SessionOpened(_logger, session.Id, transport);
             context.Response.ContentType = "text/plain; charset=UTF-8";
+            if (session.ProtocolVersion == 3)
+            {
+                // A v3 payload even for one packet: "<length>:0{...}".
+                var payload = new System.Buffers.ArrayBufferWriter<byte>(openFrame.Packet.Length + 8);
+                EnginePacketWriterV3.WriteTextPayloadElement(payload, openFrame.Packet.Span, isBinary: false);
+                context.Response.ContentLength = payload.WrittenCount;
+                await context.Response.Body.WriteAsync(payload.WrittenMemory);
+                return;
+            }
             context.Response.ContentLength = openFrame.Packet.Length;
             await context.Response.Body.WriteAsync(openFrame.Packet);
             return;
@@ -186,7 +196,19 @@ public sealed partial class EngineServer : IAsyncDisposable
     }
 
     private EngineSession NewSession(HandshakeRequest request) =>
-        new(NewSessionId(), request, _options, _time, _logger, OnFinalized);
+        new(NewSessionId(), request, _options, _time, _logger, OnFinalized, ProtocolVersionOf(request.Query.GetValueOrDefault("EIO", "")));
+
+    /// <summary>The revision an <c>EIO</c> query value asks for: 4, 3 when allowed, else 0 (refused).</summary>
+    private int ProtocolVersionOf(string eio) => eio switch
+    {
+        "4" => 4,
+        "3" when _options.AllowEIO3 => 3,
+        _ => 0,
+    };
+
+    /// <summary>How a WebSocket for <paramref name="session"/> frames binary messages; <paramref name="base64"/>: the request's b64 query.</summary>
+    private static FrameEncoding EncodingFor(EngineSession session, bool base64) =>
+        session.ProtocolVersion == 4 ? FrameEncoding.V4 : base64 ? FrameEncoding.V3Base64 : FrameEncoding.V3;
 
     private EngineFrame OpenFrame(EngineSession session, string transport)
     {
@@ -221,7 +243,10 @@ public sealed partial class EngineServer : IAsyncDisposable
 
     /// <summary>Zero-byte reads: an idle connection holds no read buffer.</summary>
     private static WebSocketTransport CreateWebSocketTransport(HttpContext context, Stream stream, EngineSession session) =>
-        new(PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, minimumReadSize: 4096, useZeroByteReads: true)), new StreamWebSocketOutput(stream), session, context.Abort);
+        new(PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, minimumReadSize: 4096, useZeroByteReads: true)), new StreamWebSocketOutput(stream), session, context.Abort)
+        {
+            Encoding = EncodingFor(session, context.Request.Query.ContainsKey("b64")),
+        };
 
     private static bool IsWebSocketRequest(HttpContext context)
     {
