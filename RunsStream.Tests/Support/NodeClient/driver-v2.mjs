@@ -4,20 +4,22 @@
 // Usage:
 //   node driver-v2.mjs --url http://127.0.0.1:PORT --transports default|websocket|polling \
 //                      --scenario NAME [--token T] [--run-id ID] [--timeout ms]
+//                      [--namespace /|/runs] [--via query|header]
 //
 // Scenarios against the scenario host (ScenarioHost.cs): connect, heartbeat, echo-text,
 // echo-binary, ack-binary, ack-server, namespace-query, refused-auth, unknown-namespace,
 // server-disconnect. Against the runs server: watch-run (token in the handshake query,
 // subscribe with ack, the run's events to its terminal status, then disconnect), and
-// connect-only (reports whether the client got in).
+// connect-only (reports whether the client got in). --via header sends the token as an
+// Authorization header (extraHeaders, Node only) instead of in the query.
 // Prints one JSON line {"ok":...}; every wait is bounded by --timeout.
 import io from "socket.io-client-v2";
 import { createHash } from "node:crypto";
 
-const opts = { transports: "default", timeout: 15000, token: "good", runId: null };
+const opts = { transports: "default", timeout: 15000, token: "good", runId: null, namespace: "/", via: "query" };
 for (let i = 2; i < process.argv.length; i += 2) {
   const key = process.argv[i].replace(/^--/, "");
-  const map = { url: "url", transports: "transports", scenario: "scenario", timeout: "timeout", token: "token", "run-id": "runId" };
+  const map = { url: "url", transports: "transports", scenario: "scenario", timeout: "timeout", token: "token", "run-id": "runId", namespace: "namespace", via: "via" };
   if (!(key in map) || process.argv[i + 1] === undefined) { console.log(JSON.stringify({ ok: false, error: `bad argument ${process.argv[i]}` })); process.exit(1); }
   opts[map[key]] = process.argv[i + 1];
 }
@@ -34,6 +36,12 @@ function finish(result) {
   setTimeout(() => process.exit(result.ok ? 0 : 1), 500).unref();
 }
 setTimeout(() => finish({ ok: false, error: `timeout after ${opts.timeout} ms` }), opts.timeout).unref();
+
+/** The runs server's client: the token in the query (v2 has no auth payload) or a header. */
+function connectWithToken() {
+  if (opts.via === "header") return connect(opts.namespace, {}, { extraHeaders: { Authorization: `Bearer ${opts.token}` } });
+  return connect(opts.namespace, { token: opts.token });
+}
 
 function connect(nsp, query = { token: opts.token }, extra = {}) {
   const options = { query, forceNew: true, reconnection: false, ...extra };
@@ -158,7 +166,7 @@ const scenarios = {
     return { reason };
   },
   async "connect-only"() {
-    const s = connect("/", { token: opts.token });
+    const s = connectWithToken();
     const [outcome, detail] = await Promise.race([
       once(s, "connect").then(() => ["connect"]),
       once(s, "error").then(([e]) => ["error", e]),
@@ -167,7 +175,7 @@ const scenarios = {
     return { connected: outcome === "connect", outcome, detail: detail ?? null };
   },
   async "watch-run"() {
-    const s = connect("/", { token: opts.token });
+    const s = connectWithToken();
     await connected(s);
     const transport = await upgradedIfDefault(s);
     const state = { events: 0, seqs: [], statuses: [], stdout: createHash("sha256"), stdoutText: "", ack: null };
