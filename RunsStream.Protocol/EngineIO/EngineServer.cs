@@ -157,17 +157,9 @@ public sealed partial class EngineServer : IAsyncDisposable
             session.StartWithPolling(polling);
             Log.SessionOpened(_logger, session.Id, transport);
             context.Response.ContentType = "text/plain; charset=UTF-8";
-            if (session.ProtocolVersion == 3)
-            {
-                // A v3 payload even for one packet: "<length>:0{...}".
-                var payload = new System.Buffers.ArrayBufferWriter<byte>(openFrame.Packet.Length + 8);
-                EnginePacketWriterV3.WriteTextPayloadElement(payload, openFrame.Packet.Span, isBinary: false);
-                context.Response.ContentLength = payload.WrittenCount;
-                await context.Response.Body.WriteAsync(payload.WrittenMemory);
-                return;
-            }
-            context.Response.ContentLength = openFrame.Packet.Length;
-            await context.Response.Body.WriteAsync(openFrame.Packet);
+            var body = PollingBody(session, openFrame);
+            context.Response.ContentLength = body.Length;
+            await context.Response.Body.WriteAsync(body);
             return;
         }
 
@@ -198,17 +190,6 @@ public sealed partial class EngineServer : IAsyncDisposable
     private EngineSession NewSession(HandshakeRequest request) =>
         new(NewSessionId(), request, _options, _time, _logger, OnFinalized, ProtocolVersionOf(request.Query.GetValueOrDefault("EIO", "")));
 
-    /// <summary>The revision an <c>EIO</c> query value asks for: 4, 3 when allowed, else 0 (refused).</summary>
-    private int ProtocolVersionOf(string eio) => eio switch
-    {
-        "4" => 4,
-        "3" when _options.AllowEIO3 => 3,
-        _ => 0,
-    };
-
-    /// <summary>How a WebSocket for <paramref name="session"/> frames binary messages; <paramref name="base64"/>: the request's b64 query.</summary>
-    private static FrameEncoding EncodingFor(EngineSession session, bool base64) =>
-        session.ProtocolVersion == 4 ? FrameEncoding.V4 : base64 ? FrameEncoding.V3Base64 : FrameEncoding.V3;
 
     private EngineFrame OpenFrame(EngineSession session, string transport)
     {
