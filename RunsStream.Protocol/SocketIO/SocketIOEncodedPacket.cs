@@ -108,6 +108,29 @@ public sealed class SocketIOEncodedPacket
             json.WriteEndObject();
         });
 
+    /// <summary>
+    /// CONNECT answer to a Socket.IO v4 client (socket.io-client 2.x over Engine.IO v3):
+    /// <c>40</c> or <c>40/ns,</c>, no payload (socket.io-protocol v4 has no session id in it).
+    /// </summary>
+    public static SocketIOEncodedPacket ConnectV4Protocol(string ns) => Single(SocketIOPacketType.Connect, ns, null);
+
+    /// <summary>
+    /// ERROR to a Socket.IO v4 client: <c>44/ns,"message"</c>, or the refusal's data in place
+    /// of the message when it has some (as the reference's <c>err.data || err.message</c>).
+    /// </summary>
+    public static SocketIOEncodedPacket ConnectErrorV4Protocol(string ns, string message, object? data = null) =>
+        Single(SocketIOPacketType.ConnectError, ns, json =>
+        {
+            if (data is null)
+            {
+                json.WriteStringValue(message);
+            }
+            else
+            {
+                JsonSerializer.Serialize(json, data, data.GetType(), SocketIOJson.DefaultOptions);
+            }
+        });
+
     /// <summary>A DISCONNECT of <paramref name="ns"/>.</summary>
     public static SocketIOEncodedPacket Disconnect(string ns) => Single(SocketIOPacketType.Disconnect, ns, null);
 
