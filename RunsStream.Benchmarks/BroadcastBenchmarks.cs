@@ -57,7 +57,7 @@ public class BroadcastBenchmarks
     public int EncodePerRecipient()
     {
         var delivered = 0;
-        foreach (var socket in _ns.Adapter.ResolveTargets([Room], []))
+        foreach (var socket in ((RunsStream.Protocol.SocketIO.Rooms.InMemoryAdapter)_ns.Adapter).ResolveTargets([Room], []))
         {
             delivered += socket.Send(RunEventEncoder.Encode(_event, "/")) ? 1 : 0;
         }

@@ -65,6 +65,7 @@ public static class RunsStreamApp
                 PingInterval = options.PingInterval,
                 PingTimeout = options.PingTimeout,
                 MaxBufferedBytes = options.MaxBufferedBytes,
+                AllowEIO3 = options.AllowEIO3,
                 Cors = options.CorsOrigins.Count > 0 ? new CorsPolicy(options.CorsOrigins) : null,
             },
         });

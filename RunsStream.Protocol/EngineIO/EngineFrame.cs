@@ -9,6 +9,10 @@ namespace RunsStream.Protocol.EngineIO;
 /// immutable bytes serve every recipient: a WebSocket writes <see cref="WebSocketFrame"/> as
 /// is, a long-polling response takes <see cref="Packet"/> (the frame minus its header).
 /// </summary>
+/// <remarks>
+/// A binary message is the one packet whose WebSocket frame differs for an Engine.IO v3 client
+/// (<see cref="WebSocketFrameFor"/>); those frames are made from the same bytes when first needed.
+/// </remarks>
 public sealed class EngineFrame
 {
     private readonly byte[] _buffer;
@@ -29,6 +33,41 @@ public sealed class EngineFrame
 
     /// <summary>The Engine.IO packet as text ("4hello", "2") or the raw binary message.</summary>
     public ReadOnlyMemory<byte> Packet => _buffer.AsMemory(_headerLength);
+
+    // A binary message's frames for Engine.IO v3 clients, made on first use: most servers
+    // never have one, and a broadcast to mixed clients still encodes each form once.
+    private byte[]? _v3Binary;
+    private byte[]? _v3Base64;
+
+    /// <summary>
+    /// The complete WebSocket frame in <paramref name="encoding"/>. A text packet is the same
+    /// in every revision; a binary message is its raw bytes in v4, the type byte 4 then the
+    /// bytes in v3 (engine.io-parser 2.x encodeBuffer), or the text "b4" + base64 for a v3
+    /// client that asked for base64 (b64 query).
+    /// </summary>
+    internal ReadOnlyMemory<byte> WebSocketFrameFor(FrameEncoding encoding)
+    {
+        if (!IsBinary || encoding == FrameEncoding.V4)
+        {
+            return _buffer;
+        }
+        if (encoding == FrameEncoding.V3)
+        {
+            return _v3Binary ??= V3WebSocketFrame(WebSocketOpcode.Binary, Packet.Span, base64: false);
+        }
+        return _v3Base64 ??= V3WebSocketFrame(WebSocketOpcode.Text, Packet.Span, base64: true);
+    }
+
+    private static byte[] V3WebSocketFrame(WebSocketOpcode opcode, ReadOnlySpan<byte> data, bool base64)
+    {
+        var body = new ArrayBufferWriter<byte>(2 + (data.Length + 2) / 3 * 4);
+        EnginePacketWriterV3.WriteMessage(body, data, isBinary: true, base64);
+        var headerLength = WebSocketFrameWriter.GetHeaderLength(body.WrittenCount);
+        var buffer = AllocateFrame(headerLength + body.WrittenCount);
+        WebSocketFrameWriter.WriteHeader(buffer, opcode, body.WrittenCount);
+        body.WrittenSpan.CopyTo(buffer.AsSpan(headerLength));
+        return buffer;
+    }
 
     /// <summary>What this frame counts against a connection's outbound buffer.</summary>
     public int Size => _buffer.Length;
@@ -93,6 +132,9 @@ public sealed class EngineFrame
     public static readonly EngineFrame Close = Text(EnginePacketType.Close, default);
     /// <summary>"3probe", the answer to the upgrade probe "2probe".</summary>
     public static readonly EngineFrame ProbePong = Text(EnginePacketType.Pong, "probe"u8);
+
+    /// <summary>"1:6", NOOP in a v3 polling payload.</summary>
+    internal static readonly byte[] NoopPayloadV3 = "1:6"u8.ToArray();
 
     private const int MaxRetainedScratch = 1 << 20;
 

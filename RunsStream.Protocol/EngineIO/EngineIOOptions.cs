@@ -64,6 +64,13 @@ public sealed record EngineIOOptions
     /// <summary>The most a single long-polling response carries; the client polls again at once. Positive; default 1 MiB.</summary>
     public int MaxPollingResponseBytes { get; init => field = (int)Positive(value); } = DefaultMaxPollingResponseBytes;
 
+    /// <summary>
+    /// Whether Engine.IO v3 clients (socket.io-client 2.x: <c>EIO=3</c>, Socket.IO protocol v4)
+    /// may connect, as the reference's <c>allowEIO3</c>. Default false: their handshake is
+    /// refused with "Unsupported protocol version" (code 5).
+    /// </summary>
+    public bool AllowEIO3 { get; init; }
+
     /// <summary>CORS for the polling transport; null (the default) sends no CORS headers (same origin only).</summary>
     public CorsPolicy? Cors { get; init; }
 

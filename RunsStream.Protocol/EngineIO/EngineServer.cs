@@ -74,7 +74,7 @@ public sealed partial class EngineServer : IAsyncDisposable
             return;
         }
 
-        if (query["EIO"] != "4")
+        if (ProtocolVersionOf(query["EIO"].ToString()) == 0)
         {
             await RefuseAsync(context, EngineErrorCode.UnsupportedProtocolVersion);
             return;
@@ -106,7 +106,7 @@ public sealed partial class EngineServer : IAsyncDisposable
             {
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 context.Response.ContentType = "text/plain; charset=UTF-8";
-                await context.Response.Body.WriteAsync(EngineFrame.Noop.Packet);
+                await context.Response.Body.WriteAsync(context.Request.Query["EIO"] == "3" ? EngineFrame.NoopPayloadV3 : EngineFrame.Noop.Packet);
                 return;
             }
             await RefuseAsync(context, EngineErrorCode.UnknownSid);
@@ -149,15 +149,17 @@ public sealed partial class EngineServer : IAsyncDisposable
         var session = NewSession(HandshakeRequest.From(context, _time.GetUtcNow()));
         if (transport == TransportNames.Polling)
         {
-            var polling = new PollingTransport(session);
+            // A v3 client without XHR2 (Node's socket.io-client 2.x) asks for base64 with b64.
+            var polling = new PollingTransport(session, base64: context.Request.Query.ContainsKey("b64"));
             var openFrame = OpenFrame(session, transport);
             _sessions[session.Id] = session;
             session.Attach(_handlerFactory(session));
             session.StartWithPolling(polling);
             Log.SessionOpened(_logger, session.Id, transport);
             context.Response.ContentType = "text/plain; charset=UTF-8";
-            context.Response.ContentLength = openFrame.Packet.Length;
-            await context.Response.Body.WriteAsync(openFrame.Packet);
+            var body = PollingBody(session, openFrame);
+            context.Response.ContentLength = body.Length;
+            await context.Response.Body.WriteAsync(body);
             return;
         }
 
@@ -186,7 +188,8 @@ public sealed partial class EngineServer : IAsyncDisposable
     }
 
     private EngineSession NewSession(HandshakeRequest request) =>
-        new(NewSessionId(), request, _options, _time, _logger, OnFinalized);
+        new(NewSessionId(), request, _options, _time, _logger, OnFinalized, ProtocolVersionOf(request.Query.GetValueOrDefault("EIO", "")));
+
 
     private EngineFrame OpenFrame(EngineSession session, string transport)
     {
@@ -221,7 +224,10 @@ public sealed partial class EngineServer : IAsyncDisposable
 
     /// <summary>Zero-byte reads: an idle connection holds no read buffer.</summary>
     private static WebSocketTransport CreateWebSocketTransport(HttpContext context, Stream stream, EngineSession session) =>
-        new(PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, minimumReadSize: 4096, useZeroByteReads: true)), new StreamWebSocketOutput(stream), session, context.Abort);
+        new(PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, minimumReadSize: 4096, useZeroByteReads: true)), new StreamWebSocketOutput(stream), session, context.Abort)
+        {
+            Encoding = EncodingFor(session, context.Request.Query.ContainsKey("b64")),
+        };
 
     private static bool IsWebSocketRequest(HttpContext context)
     {

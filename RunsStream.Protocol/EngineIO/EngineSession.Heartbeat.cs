@@ -3,7 +3,9 @@ namespace RunsStream.Protocol.EngineIO;
 /// <summary>
 /// The v4 heartbeat (engine.io-protocol v4, "Heartbeat"): the server sends PING every
 /// pingInterval and closes the session when no PONG arrives within pingTimeout. One timer per
-/// session serves both waits, created at the first ping.
+/// session serves both waits, created at the first ping. A v3 session's heartbeat runs the
+/// other way (engine.io-protocol v3, "Heartbeat"): the client pings, the server answers PONG,
+/// and closes the session when no ping came for pingInterval + pingTimeout.
 /// </summary>
 public sealed partial class EngineSession
 {
@@ -19,10 +21,11 @@ public sealed partial class EngineSession
             {
                 return;
             }
-            _awaitingPong = false;
+            // A v3 session only ever waits for the client's ping: the timer's firing is the timeout.
+            _awaitingPong = ProtocolVersion == 3;
             _intervalStarted = _time.GetTimestamp();
             _heartbeatTimer ??= _time.CreateTimer(static s => ((EngineSession)s!).OnHeartbeatTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _heartbeatTimer.Change(_options.PingInterval, Timeout.InfiniteTimeSpan);
+            _heartbeatTimer.Change(ProtocolVersion == 3 ? _options.PingInterval + _options.PingTimeout : _options.PingInterval, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -74,6 +77,13 @@ public sealed partial class EngineSession
 
     /// <summary>As the reference: any pong ends the wait and starts the next interval.</summary>
     private void OnPong() => SchedulePing();
+
+    /// <summary>A v3 client's ping: answered with PONG, and the wait for the next one starts over.</summary>
+    private void OnClientPing()
+    {
+        SchedulePing();
+        Send(EngineFrame.Pong);
+    }
 
     private void StopHeartbeat()
     {

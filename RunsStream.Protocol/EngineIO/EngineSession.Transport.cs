@@ -12,6 +12,8 @@ public sealed partial class EngineSession : ITransportSession
 {
     EngineIOOptions ITransportSession.Options => _options;
 
+    int ITransportSession.ProtocolVersion => ProtocolVersion;
+
     TimeProvider ITransportSession.Time => _time;
 
     OutboundQueue ITransportSession.Queue => Queue;

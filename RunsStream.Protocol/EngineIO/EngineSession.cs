@@ -21,10 +21,11 @@ public sealed partial class EngineSession
     private bool _clientClosed;
     private ITimer? _closeTimer;
 
-    internal EngineSession(string id, HandshakeRequest request, EngineIOOptions options, TimeProvider time, ILogger logger, Action<EngineSession> onFinalized)
+    internal EngineSession(string id, HandshakeRequest request, EngineIOOptions options, TimeProvider time, ILogger logger, Action<EngineSession> onFinalized, int protocolVersion = 4)
     {
         Id = id;
         Request = request;
+        ProtocolVersion = protocolVersion;
         _options = options;
         _time = time;
         _logger = logger;
@@ -37,6 +38,13 @@ public sealed partial class EngineSession
 
     /// <summary>The request that opened the session (query, headers, address).</summary>
     public HandshakeRequest Request { get; }
+
+    /// <summary>
+    /// The Engine.IO revision the client spoke at its handshake (the <c>EIO</c> query): 4, or 3
+    /// for socket.io-client 2.x when <see cref="EngineIOOptions.AllowEIO3"/> is on. Fixed for
+    /// the session's life; the layers above speak Socket.IO protocol v4 over a v3 session.
+    /// </summary>
+    public int ProtocolVersion { get; }
 
     /// <summary>"polling" or "websocket": the transport currently carrying the session.</summary>
     public string TransportName => WebSocket is not null ? TransportNames.WebSocket : TransportNames.Polling;
@@ -241,6 +249,13 @@ public sealed partial class EngineSession
 
         switch (packet.Type)
         {
+            case EnginePacketType.Ping when ProtocolVersion == 3:
+                OnClientPing();
+                break;
+            case EnginePacketType.Pong when ProtocolVersion == 3:
+                // As the reference ("invalid heartbeat direction"): a v3 server never pings.
+                Abort("transport error");
+                break;
             case EnginePacketType.Pong:
                 OnPong();
                 break;

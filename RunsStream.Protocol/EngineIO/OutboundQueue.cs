@@ -1,3 +1,4 @@
+using RunsStream.Protocol.EngineIO.Parser;
 using RunsStream.Protocol.EngineIO.Transports;
 
 namespace RunsStream.Protocol.EngineIO;
@@ -54,6 +55,18 @@ internal sealed class OutboundQueue(long maxBytes)
         lock (_lock)
         {
             _waker = waker;
+        }
+    }
+
+    // How the active WebSocket frames binary messages (a v3 session's differ from v4's).
+    private FrameEncoding _encoding;
+
+    /// <summary>Sets how producers' direct sends frame binary messages: the active WebSocket's <see cref="FrameEncoding"/>.</summary>
+    public void SetEncoding(FrameEncoding encoding)
+    {
+        lock (_lock)
+        {
+            _encoding = encoding;
         }
     }
 
@@ -128,7 +141,7 @@ internal sealed class OutboundQueue(long maxBytes)
             }
             var sent = 0;
             var partial = false;
-            while (sent < frames.Length && !partial && TrySendNowLocked(frames[sent].WebSocketFrame, out partial))
+            while (sent < frames.Length && !partial && TrySendNowLocked(frames[sent].WebSocketFrameFor(_encoding), out partial))
             {
                 sent++;
             }

@@ -54,7 +54,7 @@ public sealed partial class EngineServer
         {
             return _sessions.TryGetValue(sid, out var session) && !session.IsFinalized && !session.CloseIfPastPingTimeout();
         }
-        return Get(query, "EIO") == "4";
+        return ProtocolVersionOf(Get(query, "EIO")) != 0;
     }
 
     /// <summary>
@@ -97,7 +97,10 @@ public sealed partial class EngineServer
     {
         if (session is not null)
         {
-            return ProbeWithWebSocketAsync(session, new WebSocketTransport(connection.Transport.Input, output, session, connection.Abort));
+            return ProbeWithWebSocketAsync(session, new WebSocketTransport(connection.Transport.Input, output, session, connection.Abort)
+            {
+                Encoding = EncodingFor(session, query.ContainsKey("b64")),
+            });
         }
         var values = new Dictionary<string, string>(query.Count, StringComparer.Ordinal);
         foreach (var (key, value) in query)
@@ -112,7 +115,10 @@ public sealed partial class EngineServer
             tls,
             _time.GetUtcNow());
         session = NewSession(request);
-        return OpenWithWebSocketAsync(session, new WebSocketTransport(connection.Transport.Input, output, session, connection.Abort));
+        return OpenWithWebSocketAsync(session, new WebSocketTransport(connection.Transport.Input, output, session, connection.Abort)
+        {
+            Encoding = EncodingFor(session, query.ContainsKey("b64")),
+        });
     }
 
     private static string Get(Dictionary<string, Microsoft.Extensions.Primitives.StringValues> query, string key) =>

@@ -30,7 +30,20 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
         Session = session;
         _binary = new BinaryPacketAssembler(server.Options.Engine.MaxPayload);
         _connectTimer = server.Time.CreateTimer(static s => ((SocketIOConnection)s!).OnConnectTimeout(), this, server.Options.ConnectTimeout, Timeout.InfiniteTimeSpan);
+        if (IsProtocolV4)
+        {
+            // socket.io-protocol v4: the main namespace is joined on the handshake, without a
+            // CONNECT from the client (the reference's `client.connect("/")` for EIO=3).
+            _ = ConnectAsync(SocketIOPacket.RootNamespace, EmptyObject);
+        }
     }
+
+    /// <summary>
+    /// The client speaks Socket.IO protocol v4 (socket.io-client 2.x), which rides on Engine.IO
+    /// v3: implicit main namespace, the auth of a CONNECT in its namespace's query, a plain
+    /// error message, no session id in the CONNECT answer.
+    /// </summary>
+    private bool IsProtocolV4 => Session.ProtocolVersion == 3;
 
     public EngineSession Session { get; }
 
@@ -91,7 +104,17 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
     {
         if (packet.Type == SocketIOPacketType.Connect)
         {
-            _ = ConnectAsync(packet);
+            if (!IsProtocolV4)
+            {
+                _ = ConnectAsync(packet.Namespace, packet.HasData ? packet.Data : EmptyObject);
+                return;
+            }
+            var (name, auth) = SocketIOQueryAuth.Split(packet.Namespace);
+            if (!IsConnected(name))
+            {
+                // A CONNECT for a namespace already joined (the main one) changes nothing, as in the reference.
+                _ = ConnectAsync(name, auth);
+            }
             return;
         }
 
@@ -123,15 +146,14 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
         }
     }
 
-    private async Task ConnectAsync(SocketIOPacket packet)
+    private async Task ConnectAsync(string name, JsonElement auth)
     {
-        if (!_server.TryGetNamespace(packet.Namespace, out var ns))
+        if (!_server.TryGetNamespace(name, out var ns))
         {
-            Session.Send(SocketIOEncodedPacket.ConnectError(packet.Namespace, "Invalid namespace").FrameSpan);
+            Session.Send(ConnectError(name, "Invalid namespace").FrameSpan);
             return;
         }
 
-        var auth = packet.HasData ? packet.Data : EmptyObject;
         var socket = new SocketIOSocket(ns, this, new SocketIOHandshake(Session.Request, auth));
         try
         {
@@ -139,13 +161,13 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
         }
         catch (ConnectionRefusedException refused)
         {
-            Session.Send(SocketIOEncodedPacket.ConnectError(ns.Name, refused.Message, refused.ErrorData).FrameSpan);
+            Session.Send(ConnectError(ns.Name, refused.Message, refused.ErrorData).FrameSpan);
             return;
         }
         catch (Exception ex)
         {
             Log.MiddlewareFailed(_server.Logger, ns.Name, ex);
-            Session.Send(SocketIOEncodedPacket.ConnectError(ns.Name, "Internal server error").FrameSpan);
+            Session.Send(ConnectError(ns.Name, "Internal server error").FrameSpan);
             return;
         }
 
@@ -171,7 +193,7 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
         replaced?.OnClose("client namespace reconnect");
         Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
         ns.Add(socket);
-        Session.Send(SocketIOEncodedPacket.Connect(ns.Name, socket.Id).FrameSpan);
+        Session.Send((IsProtocolV4 ? SocketIOEncodedPacket.ConnectV4Protocol(ns.Name) : SocketIOEncodedPacket.Connect(ns.Name, socket.Id)).FrameSpan);
         if (Session.TransportName == EngineIO.TransportNames.WebSocket)
         {
             // The reference server's order: its WebSocket transport is not writable until the
@@ -197,6 +219,10 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
         }
         socket.MarkReady();
     }
+
+    private SocketIOEncodedPacket ConnectError(string ns, string message, object? data = null) => IsProtocolV4
+        ? SocketIOEncodedPacket.ConnectErrorV4Protocol(ns, message, data)
+        : SocketIOEncodedPacket.ConnectError(ns, message, data);
 
     private SocketIOSocket? FindLocked(string ns) =>
         _socket is { } single ? (single.Namespace.Name == ns ? single : null)

@@ -21,6 +21,21 @@ public sealed class SocketIOEncodedPacket
     /// <summary>The text packet, then one binary frame per attachment.</summary>
     public IReadOnlyList<EngineFrame> Frames => _frames;
 
+    /// <summary>
+    /// A packet from frames already encoded: the text packet, then its binary attachments (as
+    /// <see cref="Frames"/> gives them). For an adapter that receives another server's
+    /// broadcast; the frames are not checked against each other.
+    /// </summary>
+    public static SocketIOEncodedPacket FromFrames(IReadOnlyList<EngineFrame> frames)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        if (frames.Count == 0 || frames[0].IsBinary)
+        {
+            throw new ArgumentException("A Socket.IO packet starts with one text frame.", nameof(frames));
+        }
+        return new SocketIOEncodedPacket(frames.ToArray());
+    }
+
     /// <summary>The frames as the session's send path takes them.</summary>
     internal ReadOnlySpan<EngineFrame> FrameSpan => _frames;
 
@@ -91,6 +106,29 @@ public sealed class SocketIOEncodedPacket
                 JsonSerializer.Serialize(json, data, data.GetType(), SocketIOJson.DefaultOptions);
             }
             json.WriteEndObject();
+        });
+
+    /// <summary>
+    /// CONNECT answer to a Socket.IO v4 client (socket.io-client 2.x over Engine.IO v3):
+    /// <c>40</c> or <c>40/ns,</c>, no payload (socket.io-protocol v4 has no session id in it).
+    /// </summary>
+    public static SocketIOEncodedPacket ConnectV4Protocol(string ns) => Single(SocketIOPacketType.Connect, ns, null);
+
+    /// <summary>
+    /// ERROR to a Socket.IO v4 client: <c>44/ns,"message"</c>, or the refusal's data in place
+    /// of the message when it has some (as the reference's <c>err.data || err.message</c>).
+    /// </summary>
+    public static SocketIOEncodedPacket ConnectErrorV4Protocol(string ns, string message, object? data = null) =>
+        Single(SocketIOPacketType.ConnectError, ns, json =>
+        {
+            if (data is null)
+            {
+                json.WriteStringValue(message);
+            }
+            else
+            {
+                JsonSerializer.Serialize(json, data, data.GetType(), SocketIOJson.DefaultOptions);
+            }
         });
 
     /// <summary>A DISCONNECT of <paramref name="ns"/>.</summary>

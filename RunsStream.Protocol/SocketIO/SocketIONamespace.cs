@@ -16,7 +16,8 @@ public sealed class SocketIONamespace
     {
         Server = server;
         Name = name;
-        Adapter = new RoomAdapter();
+        Adapter = server.Options.AdapterFactory(this)
+            ?? throw new InvalidOperationException("SocketIOOptions.AdapterFactory returned null for namespace " + name + ".");
     }
 
     /// <summary>The server the namespace belongs to.</summary>
@@ -25,7 +26,8 @@ public sealed class SocketIONamespace
     /// <summary>The namespace name, e.g. "/" or "/runs".</summary>
     public string Name { get; }
 
-    internal RoomAdapter Adapter { get; }
+    /// <summary>The namespace's rooms and broadcasts (<see cref="SocketIOOptions.AdapterFactory"/> made it).</summary>
+    public SocketIOAdapter Adapter { get; }
 
     /// <summary>The sockets currently connected to the namespace.</summary>
     public IReadOnlyCollection<SocketIOSocket> Sockets => (IReadOnlyCollection<SocketIOSocket>)_sockets.Values;

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using RunsStream.Protocol.EngineIO;
+using RunsStream.Protocol.SocketIO.Rooms;
 
 namespace RunsStream.Protocol.SocketIO;
 
@@ -93,6 +94,17 @@ public sealed record SocketIOOptions
 
     /// <summary>How emitted values are serialized; byte arrays become attachments. Default <see cref="SocketIOJson.DefaultOptions"/>.</summary>
     public JsonSerializerOptions JsonOptions { get; init => field = value ?? throw new ArgumentNullException(nameof(JsonOptions)); } = SocketIOJson.DefaultOptions;
+
+    /// <summary>
+    /// Makes each namespace's <see cref="SocketIOAdapter"/> when the namespace is created.
+    /// Default: an <see cref="InMemoryAdapter"/> (rooms of this server only); an adapter over a
+    /// bus (RunsStream.Protocol.Redis) makes broadcasts reach every server sharing it.
+    /// </summary>
+    public Func<SocketIONamespace, SocketIOAdapter> AdapterFactory
+    {
+        get;
+        init => field = value ?? throw new ArgumentNullException(nameof(AdapterFactory));
+    } = static ns => new InMemoryAdapter(ns);
 
     /// <summary>The rules between properties, here those of the Engine.IO layer.</summary>
     internal void Validate() => Engine.Validate();

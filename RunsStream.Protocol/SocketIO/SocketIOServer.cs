@@ -55,6 +55,13 @@ public sealed class SocketIOServer : IAsyncDisposable
     /// <summary>Serves one Engine.IO request of this server (what <c>MapSocketIO</c> maps).</summary>
     public Task HandleRequestAsync(HttpContext context) => Engine.HandleRequestAsync(context);
 
-    /// <summary>Closes every session.</summary>
-    public ValueTask DisposeAsync() => Engine.DisposeAsync();
+    /// <summary>Closes every session, then releases the namespaces' adapters.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Engine.DisposeAsync();
+        foreach (var ns in _namespaces.Values)
+        {
+            ns.Adapter.Dispose();
+        }
+    }
 }

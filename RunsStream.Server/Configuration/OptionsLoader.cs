@@ -40,6 +40,7 @@ public static class OptionsLoader
             PingInterval = ParseDuration("PING_INTERVAL", Get("PING_INTERVAL"), defaults.PingInterval),
             PingTimeout = ParseDuration("PING_TIMEOUT", Get("PING_TIMEOUT"), defaults.PingTimeout),
             MaxBufferedBytes = ParseLong("MAX_BUFFERED_BYTES", Get("MAX_BUFFERED_BYTES"), defaults.MaxBufferedBytes, 1024 * 1024, long.MaxValue),
+            AllowEIO3 = ParseBool("ALLOW_EIO3", Get("ALLOW_EIO3"), defaults.AllowEIO3),
             WebRoot = Get("WEB_ROOT"),
             RunAsUser = Get("RUN_AS_USER"),
             Sandbox = Runs.Execution.Sandbox.SandboxLimits.Load(configuration),
@@ -114,6 +115,15 @@ public static class OptionsLoader
         }
         return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
     }
+
+    /// <summary>"true"/"1"/"yes" or "false"/"0"/"no", any case; anything else is refused with the setting's name.</summary>
+    internal static bool ParseBool(string name, string? value, bool fallback) => value?.ToLowerInvariant() switch
+    {
+        null => fallback,
+        "true" or "1" or "yes" => true,
+        "false" or "0" or "no" => false,
+        _ => throw new OptionsException($"{name} must be true or false; got \"{value}\"."),
+    };
 
     internal static long ParseLong(string name, string? value, long fallback, long min, long max)
     {

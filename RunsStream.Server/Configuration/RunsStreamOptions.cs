@@ -75,6 +75,12 @@ public sealed record RunsStreamOptions
     public long MaxBufferedBytes { get; init; } = 16L * 1024 * 1024;
 
     /// <summary>
+    /// ALLOW_EIO3: also serve socket.io-client 2.x (Engine.IO v3, Socket.IO protocol v4), as
+    /// the reference's allowEIO3. Default false: their handshake is refused (code 5).
+    /// </summary>
+    public bool AllowEIO3 { get; init; }
+
+    /// <summary>
     /// RUN_AS_USER: the account runs execute as when the server runs as root (default
     /// <c>nobody</c>; <c>root</c> keeps them root). A server that is not root runs them as itself.
     /// </summary>

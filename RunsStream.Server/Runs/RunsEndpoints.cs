@@ -24,17 +24,8 @@ internal static class RunsEndpoints
         app.MapGet("/runs/{runId}/log", LogAsync);
         app.MapPost("/runs/{runId}/cancel", CancelAsync);
         app.MapPost("/runs/{runId}/events", PublishAsync);
-        app.MapMethods("/healthz", ["GET", "HEAD"], (IRunStore store) => Health(store.Health));
+        app.MapHealthEndpoints();
     }
-
-    /// <summary>
-    /// 200 either way: "degraded" (the store cannot write, runs are paused) still serves every
-    /// read and stream, and a probe that restarted the server on it would kill the runs and
-    /// free no disk. Monitors alert on the status field.
-    /// </summary>
-    private static IResult Health(StoreHealth store) => store.IsWritable
-        ? Results.Json(new { status = "ok" })
-        : Results.Json(new { status = "degraded", reason = "The run store cannot write: " + store.Reason, since = store.Since is { } since ? Timestamps.ToIso(since) : null, failedWrites = store.FailedAttempts });
 
     private static async Task<IResult> StartAsync(HttpContext context, RunsService runs, RunsStreamOptions options)
     {

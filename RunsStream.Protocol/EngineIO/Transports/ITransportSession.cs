@@ -13,6 +13,9 @@ internal interface ITransportSession
     /// <summary>Limits: <see cref="EngineIOOptions.MaxPayload"/> inbound, <see cref="EngineIOOptions.MaxPollingResponseBytes"/> per poll.</summary>
     EngineIOOptions Options { get; }
 
+    /// <summary>The Engine.IO revision of the session (3 or 4): how the transports frame packets.</summary>
+    int ProtocolVersion { get; }
+
     /// <summary>The clock of the transport's own timeouts (the WebSocket close handshake).</summary>
     TimeProvider Time { get; }
 

@@ -9,9 +9,15 @@ namespace RunsStream.Protocol.EngineIO.Transports;
 /// HTTP long-polling (engine.io-protocol v4, "HTTP long-polling"): a GET is held until the
 /// session has frames for the client, a POST carries the client's packets. One GET and one
 /// POST at a time; an overlapping request closes the session, as in the reference server.
+/// An Engine.IO v3 session's payloads are framed by length instead (engine.io-protocol v3,
+/// "Payload"; see <see cref="EnginePacketWriterV3"/>).
 /// </summary>
-internal sealed class PollingTransport(ITransportSession session)
+/// <param name="session">The session the transport carries.</param>
+/// <param name="base64">A v3 client that cannot take binary bodies (its handshake had <c>b64</c>): binary packets go as base64 text.</param>
+internal sealed class PollingTransport(ITransportSession session, bool base64 = false)
 {
+    private const string BinaryContentType = "application/octet-stream";
+
     // The request currently holding each direction. It lets go as soon as its answer is
     // decided, before the body is written: a fast client may send its next request the moment
     // it has the answer, and that request is not an overlap.
@@ -106,12 +112,25 @@ internal sealed class PollingTransport(ITransportSession session)
     {
         _get.Release(context);
         var body = new ArrayBufferWriter<byte>(EstimateSize(frames));
+        var binaryBody = session.ProtocolVersion == 3 && !base64 && frames.Exists(f => f.IsBinary);
         for (var i = 0; i < frames.Count; i++)
         {
-            EnginePacketWriter.WritePayloadElement(body, frames[i].Packet.Span, frames[i].IsBinary, first: i == 0);
+            var packet = frames[i].Packet.Span;
+            if (session.ProtocolVersion == 4)
+            {
+                EnginePacketWriter.WritePayloadElement(body, packet, frames[i].IsBinary, first: i == 0);
+            }
+            else if (binaryBody)
+            {
+                EnginePacketWriterV3.WriteBinaryPayloadElement(body, packet, frames[i].IsBinary);
+            }
+            else
+            {
+                EnginePacketWriterV3.WriteTextPayloadElement(body, packet, frames[i].IsBinary);
+            }
         }
         context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = "text/plain; charset=UTF-8";
+        context.Response.ContentType = binaryBody ? BinaryContentType : "text/plain; charset=UTF-8";
         context.Response.ContentLength = body.WrittenCount;
         try
         {
@@ -128,7 +147,8 @@ internal sealed class PollingTransport(ITransportSession session)
         var size = 16;
         foreach (var frame in frames)
         {
-            size += frame.IsBinary ? 2 + (frame.Packet.Length + 2) / 3 * 4 : 1 + frame.Packet.Length;
+            // v3's length prefixes fit within the 12 bytes added per frame.
+            size += frame.IsBinary ? 14 + (frame.Packet.Length + 2) / 3 * 4 : 12 + frame.Packet.Length;
         }
         return size;
     }
@@ -187,10 +207,17 @@ internal sealed class PollingTransport(ITransportSession session)
         var packets = new List<EnginePacket>();
         try
         {
-            var payload = result.Buffer;
-            while (EnginePacketReader.TryReadPayloadPacket(ref payload, out var packet))
+            if (session.ProtocolVersion == 3)
             {
-                packets.Add(packet);
+                ReadPayloadV3(result.Buffer.ToArray(), context.Request.ContentType == BinaryContentType, packets);
+            }
+            else
+            {
+                var payload = result.Buffer;
+                while (EnginePacketReader.TryReadPayloadPacket(ref payload, out var packet))
+                {
+                    packets.Add(packet);
+                }
             }
             if (packets.Count == 0)
             {
@@ -215,6 +242,19 @@ internal sealed class PollingTransport(ITransportSession session)
         context.Response.ContentType = "text/html";
         context.Response.ContentLength = 2;
         await context.Response.Body.WriteAsync("ok"u8.ToArray());
+    }
+
+    /// <summary>A v3 body: binary framing when the client sent it as octets (XHR2), else text.</summary>
+    private static void ReadPayloadV3(byte[] body, bool binary, List<EnginePacket> packets)
+    {
+        var offset = 0;
+        EnginePacket packet;
+        while (binary
+            ? EnginePacketReaderV3.TryReadBinaryPayloadPacket(body, ref offset, out packet)
+            : EnginePacketReaderV3.TryReadTextPayloadPacket(body, ref offset, out packet))
+        {
+            packets.Add(packet);
+        }
     }
 
     private async Task RefuseTooLargeAsync(HttpContext context)

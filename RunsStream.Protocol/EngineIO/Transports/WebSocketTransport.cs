@@ -45,9 +45,13 @@ internal sealed class WebSocketTransport
         _output = output;
     }
 
+    /// <summary>How binary messages are framed, in and out: v4 unless the session is an Engine.IO v3 one.</summary>
+    public FrameEncoding Encoding { get; init; }
+
     /// <summary>From now on this transport drains the session's outbound queue.</summary>
     public void Activate()
     {
+        _session.Queue.SetEncoding(Encoding);
         _active = true;
         _session.Queue.SetWaker(Wake);
         _session.Queue.Signal();
@@ -190,11 +194,11 @@ internal sealed class WebSocketTransport
             {
                 throw new WebSocketProtocolException(WebSocketCloseCodes.InvalidPayload, "invalid UTF-8");
             }
-            _session.OnPacket(this, EnginePacketReader.ReadText(message));
+            _session.OnPacket(this, Encoding == FrameEncoding.V4 ? EnginePacketReader.ReadText(message) : EnginePacketReaderV3.ReadText(message));
         }
         else
         {
-            _session.OnPacket(this, EnginePacketReader.ReadBinary(message));
+            _session.OnPacket(this, Encoding == FrameEncoding.V4 ? EnginePacketReader.ReadBinary(message) : EnginePacketReaderV3.ReadBinary(message));
         }
         return true;
     }
@@ -233,7 +237,7 @@ internal sealed class WebSocketTransport
                         queue.Drain(batch, MaxBatchBytes);
                         foreach (var frame in batch)
                         {
-                            _output.Add(frame.WebSocketFrame);
+                            _output.Add(frame.WebSocketFrameFor(Encoding));
                         }
                         if (batch.Count == 0 && _drainThenClose && !_output.HasPending)
                         {

@@ -20,21 +20,11 @@ public readonly record struct BroadcastOperator(SocketIONamespace Namespace, Imm
     /// <summary>Leaves out the sockets in <paramref name="room"/>.</summary>
     public BroadcastOperator Except(string room) => this with { ExceptRooms = ExceptRooms.Add(room) };
 
-    /// <summary>Encodes once and sends to every target; returns how many accepted it.</summary>
+    /// <summary>Encodes once and sends to every target; returns how many of this server's sockets accepted it.</summary>
     public int Emit(string eventName, params object?[] args) =>
         Send(SocketIOEncodedPacket.Event(Namespace.Name, eventName, args, options: Namespace.Server.Options.JsonOptions));
 
     /// <summary>Sends an already encoded packet to every target.</summary>
-    public int Send(SocketIOEncodedPacket packet)
-    {
-        var delivered = 0;
-        foreach (var socket in Namespace.Adapter.ResolveTargets(Rooms, ExceptRooms))
-        {
-            if (socket.Send(packet))
-            {
-                delivered++;
-            }
-        }
-        return delivered;
-    }
+    /// <remarks>The count is of this server's sockets: an adapter over a bus delivers on the other servers too.</remarks>
+    public int Send(SocketIOEncodedPacket packet) => Namespace.Adapter.Broadcast(packet, Rooms, ExceptRooms);
 }

@@ -46,6 +46,17 @@ public sealed class OptionsLoaderTests
     }
 
     [Test]
+    public void ALLOW_EIO3_is_off_by_default_and_takes_true_or_false()
+    {
+        Assert.That(Load().AllowEIO3, Is.False);
+        Assert.That(Load(("ALLOW_EIO3", "true")).AllowEIO3, Is.True);
+        Assert.That(Load(("ALLOW_EIO3", "1")).AllowEIO3, Is.True);
+        Assert.That(Load(("ALLOW_EIO3", "False")).AllowEIO3, Is.False);
+        var error = Assert.Throws<OptionsException>(() => Load(("ALLOW_EIO3", "sometimes")));
+        Assert.That(error!.Message, Does.Contain("ALLOW_EIO3"));
+    }
+
+    [Test]
     public void Retention_defaults_to_30_days_and_0_keeps_runs_forever()
     {
         Assert.That(Load().RunRetention, Is.EqualTo(TimeSpan.FromDays(30)));

@@ -167,6 +167,8 @@ public sealed class PollingTransportSessionTests
 
         public TimeProvider Time => TimeProvider.System;
 
+        public int ProtocolVersion { get; init; } = 4;
+
         public OutboundQueue Queue { get; } = new(EngineIOOptions.DefaultMaxBufferedBytes);
 
         public bool IsClosing { get; set; }

@@ -93,6 +93,11 @@ public sealed class FullDiskTests
             var health = await WaitForHealthAsync(server, "degraded");
             Assert.That(health.GetProperty("reason").GetString(), Does.Contain("full"), health.GetRawText());
             Assert.That(health.GetProperty("failedWrites").GetInt32(), Is.GreaterThan(0));
+            using (var notReady = await server.Http.GetAsync("/readyz"))
+            {
+                Assert.That(notReady.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), "not ready while the store cannot write");
+                Assert.That(await notReady.Content.ReadAsStringAsync(), Does.Contain("full"));
+            }
 
             var paused = await WaitUntilPausedAsync(server, runId, pgid);
             Assert.That(paused, Is.LessThan(SliceBytes * Slices / 2), "the run stopped early: its output waits in its pipe, not in memory");
@@ -100,6 +105,7 @@ public sealed class FullDiskTests
 
             File.Delete(filler);
             await WaitForHealthAsync(server, "ok");
+            Assert.That((await server.Http.GetAsync("/readyz")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "ready again once it writes");
             var run = await server.WaitForRunAsync(runId, r => r.GetProperty("status").GetString() is "failed", Timeout);
             Assert.That(run.GetProperty("exitCode").GetInt32(), Is.EqualTo(3));
             Assert.That(Sha256(await server.Http.GetStringAsync($"/runs/{runId}/log")), Is.EqualTo(expectedSha), "every byte");

@@ -4,9 +4,10 @@ using System.Runtime.InteropServices;
 namespace RunsStream.Protocol.SocketIO.Rooms;
 
 /// <summary>
-/// A namespace's rooms, indexed both ways: room to members and socket to rooms (the
-/// reference's in-memory adapter). A broadcast resolves its targets under the lock and sends
-/// the one encoded packet to each.
+/// A namespace's rooms on one server, indexed both ways: room to members and socket to rooms
+/// (the reference's in-memory adapter), and the default <see cref="SocketIOAdapter"/>. A
+/// broadcast resolves its targets under the lock and sends the one encoded packet to each.
+/// Adapters over a bus derive from it: membership and local delivery stay as here.
 /// </summary>
 /// <remarks>
 /// Every socket is in the room named by its id (as in the reference) until it leaves it. That
@@ -14,7 +15,7 @@ namespace RunsStream.Protocol.SocketIO.Rooms;
 /// connection were a good part of its memory. The socket to rooms index holds only the other
 /// rooms, and is made at the first of them.
 /// </remarks>
-internal sealed class RoomAdapter
+public class InMemoryAdapter : SocketIOAdapter
 {
     private readonly object _lock = new();
     // Rooms joined by name (a socket's own room is not among them).
@@ -22,7 +23,14 @@ internal sealed class RoomAdapter
     // Every socket of the namespace by id, with the rooms it joined by name.
     private readonly Dictionary<string, Member> _members = new(StringComparer.Ordinal);
 
-    public void Join(SocketIOSocket socket, string room)
+    /// <summary>The rooms of <paramref name="ns"/> on this server.</summary>
+    public InMemoryAdapter(SocketIONamespace ns)
+        : base(ns)
+    {
+    }
+
+    /// <inheritdoc/>
+    public override void Join(SocketIOSocket socket, string room)
     {
         lock (_lock)
         {
@@ -42,7 +50,8 @@ internal sealed class RoomAdapter
         }
     }
 
-    public void Leave(SocketIOSocket socket, string room)
+    /// <inheritdoc/>
+    public override void Leave(SocketIOSocket socket, string room)
     {
         lock (_lock)
         {
@@ -61,7 +70,8 @@ internal sealed class RoomAdapter
         }
     }
 
-    public void LeaveAll(SocketIOSocket socket)
+    /// <inheritdoc/>
+    public override void LeaveAll(SocketIOSocket socket)
     {
         lock (_lock)
         {
@@ -76,7 +86,8 @@ internal sealed class RoomAdapter
         }
     }
 
-    public IReadOnlyCollection<string> RoomsOf(SocketIOSocket socket)
+    /// <inheritdoc/>
+    public override IReadOnlyCollection<string> RoomsOf(SocketIOSocket socket)
     {
         lock (_lock)
         {
@@ -97,7 +108,8 @@ internal sealed class RoomAdapter
         }
     }
 
-    public int CountMembers(string room)
+    /// <inheritdoc/>
+    public override int CountMembers(string room)
     {
         lock (_lock)
         {
@@ -109,8 +121,30 @@ internal sealed class RoomAdapter
     private SocketIOSocket? OwnerOf(string room) =>
         _members.TryGetValue(room, out var member) && !member.LeftOwnRoom ? member.Socket : null;
 
+    /// <inheritdoc/>
+    public override int Broadcast(SocketIOEncodedPacket packet, IReadOnlyCollection<string> rooms, IReadOnlyCollection<string> except) =>
+        DeliverLocally(packet, rooms, except);
+
+    /// <summary>
+    /// Sends <paramref name="packet"/> to this server's sockets in any of <paramref name="rooms"/>
+    /// (all when empty) and in none of <paramref name="except"/>; returns how many accepted it.
+    /// What a bus adapter calls for a broadcast, its own or another server's.
+    /// </summary>
+    protected int DeliverLocally(SocketIOEncodedPacket packet, IReadOnlyCollection<string> rooms, IReadOnlyCollection<string> except)
+    {
+        var delivered = 0;
+        foreach (var socket in ResolveTargets(rooms, except))
+        {
+            if (socket.Send(packet))
+            {
+                delivered++;
+            }
+        }
+        return delivered;
+    }
+
     /// <summary>The sockets a broadcast reaches: members of any of <paramref name="rooms"/> (all sockets when empty), minus members of <paramref name="except"/>.</summary>
-    public List<SocketIOSocket> ResolveTargets(IReadOnlyCollection<string> rooms, IReadOnlyCollection<string> except)
+    internal List<SocketIOSocket> ResolveTargets(IReadOnlyCollection<string> rooms, IReadOnlyCollection<string> except)
     {
         var targets = new List<SocketIOSocket>();
         lock (_lock)
