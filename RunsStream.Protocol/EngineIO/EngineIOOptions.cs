@@ -102,8 +102,7 @@ public sealed record EngineIOOptions
 
     private static string ValidSidPrefix(string value)
     {
-        ArgumentNullException.ThrowIfNull(value, nameof(SidPrefix));
-        if (value.Length > MaxSidPrefixLength || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        if (value is null || value.Length > MaxSidPrefixLength || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
         {
             throw new ArgumentException(
                 $"EngineIOOptions.SidPrefix must be at most {MaxSidPrefixLength} characters of A-Z, a-z, 0-9, '-', '_' and '.'.", nameof(SidPrefix));
