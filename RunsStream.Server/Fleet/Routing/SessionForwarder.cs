@@ -29,6 +29,7 @@ internal sealed class SessionForwarder : IDisposable
     private readonly HttpMessageInvoker _client;
     private readonly ForwarderRequestConfig _config;
     private readonly MarkingTransformer _transformer;
+    private long _forwarded;
 
     /// <param name="idleTimeout">
     /// How long a forwarded exchange may carry nothing before it is ended: longer than the
@@ -60,9 +61,15 @@ internal sealed class SessionForwarder : IDisposable
         _transformer = new MarkingTransformer(nodeTag);
     }
 
+    /// <summary>Requests forwarded so far, whatever their outcome.</summary>
+    public long Forwarded => Interlocked.Read(ref _forwarded);
+
     /// <summary>Forwards <paramref name="context"/>'s request to <paramref name="node"/>; what went wrong, if anything.</summary>
-    public ValueTask<ForwarderError> ForwardAsync(HttpContext context, Uri node) =>
-        _forwarder.SendAsync(context, node.GetLeftPart(UriPartial.Authority), _client, _config, _transformer);
+    public ValueTask<ForwarderError> ForwardAsync(HttpContext context, Uri node)
+    {
+        Interlocked.Increment(ref _forwarded);
+        return _forwarder.SendAsync(context, node.GetLeftPart(UriPartial.Authority), _client, _config, _transformer);
+    }
 
     public void Dispose() => _client.Dispose();
 
