@@ -38,7 +38,13 @@ write_haproxy_config() {
   local file="$1" port="$2"
   shift 2
   {
-    printf 'global\n  maxconn 20000\n\n'
+    # maxconn within the fd limit haproxy may raise itself to (two fds per connection, some spare).
+    local hard maxconn=10000
+    hard="$(ulimit -Hn)"
+    if [ "$hard" != unlimited ] && [ $(((hard - 100) / 2)) -lt $maxconn ]; then
+      maxconn=$(((hard - 100) / 2))
+    fi
+    printf 'global\n  maxconn %s\n\n' "$maxconn"
     printf 'defaults\n  mode http\n  option http-keep-alive\n  no option prefer-last-server\n'
     printf '  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n'
     printf '  timeout http-request 10s\n  timeout http-keep-alive 30s\n  timeout tunnel 1h\n\n'
