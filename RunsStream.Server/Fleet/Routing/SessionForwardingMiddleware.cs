@@ -73,10 +73,4 @@ internal sealed partial class SessionForwardingMiddleware(
     private bool IsEnginePath(PathString path) =>
         path.Equals(enginePath, StringComparison.Ordinal)
         || (path.Value is { } value && value.Length == enginePath.Value!.Length + 1 && value.EndsWith('/') && value.StartsWith(enginePath.Value, StringComparison.Ordinal));
-
-    private static partial class Log
-    {
-        [LoggerMessage(6101, LogLevel.Warning, "Forwarding an Engine.IO {Method} to node {Node} failed ({Error}); answered Session ID unknown")]
-        public static partial void ForwardFailed(ILogger logger, string method, Uri node, ForwarderError error);
-    }
 }

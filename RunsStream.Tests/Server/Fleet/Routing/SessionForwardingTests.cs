@@ -129,6 +129,18 @@ public sealed class SessionForwardingTests
         Assert.That(Forwarded(node), Is.EqualTo(2), "both requests were forwarded, and failed");
     }
 
+    [Test]
+    public async Task A_node_without_routing_opens_plain_sids_and_forwards_nothing()
+    {
+        await using var single = await RunsServerHost.StartAsync();
+
+        using var client = await RawEngineClient.OpenAsync(new Uri(single.Url), "/socket.io/");
+
+        Assert.That(client.Sid, Does.Match("^[A-Za-z0-9_-]{20}$"));
+        Assert.That(single.Services.GetService<SessionForwarder>(), Is.Null);
+        await AssertUnknownSessionAsync(single.Url, NodeTags.For("node-a") + ".AAAAAAAAAAAAAAAAAAAA");
+    }
+
     private async Task AssertUnknownSessionAsync(string node, string sid)
     {
         using var response = await _http.GetAsync($"{node}/socket.io/?EIO=4&transport=polling&sid={sid}").WaitAsync(Timeout);
