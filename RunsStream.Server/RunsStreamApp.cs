@@ -8,6 +8,7 @@ using RunsStream.Protocol.Hosting;
 using RunsStream.Protocol.SocketIO;
 using RunsStream.Server.Auth;
 using RunsStream.Server.Configuration;
+using RunsStream.Server.Fleet.Routing;
 using RunsStream.Server.Http;
 using RunsStream.Server.Runs;
 using RunsStream.Server.Runs.Storage;
@@ -58,6 +59,7 @@ public static class RunsStreamApp
         builder.Services.AddSingleton(sp => new RunsService(options, sp.GetRequiredService<IRunStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RunsService>>()));
         builder.Services.AddSingleton<RunsSocketHandlers>();
         builder.Services.AddRouting();
+        builder.Services.AddSessionRouting(options);
         builder.Services.AddSocketIO(new SocketIOOptions
         {
             Engine = new EngineIOOptions
@@ -67,6 +69,7 @@ public static class RunsStreamApp
                 MaxBufferedBytes = options.MaxBufferedBytes,
                 AllowEIO3 = options.AllowEIO3,
                 Cors = options.CorsOrigins.Count > 0 ? new CorsPolicy(options.CorsOrigins) : null,
+                SidPrefix = options.Routing?.SidPrefix ?? "",
             },
         });
         // Registered after AddSocketIO so that it stops first: runs are stopped and their last
@@ -106,6 +109,8 @@ public static class RunsStreamApp
         }
 
         app.UseMiddleware<ErrorResponseMiddleware>();
+        // Before everything that could answer an Engine.IO request: another node's session is served there.
+        app.UseSessionRouting(options, io);
         // The built web terminal (RunsStream.Web, bundled into wwwroot); it needs no token.
         var webRoot = options.WebRoot ?? Path.Combine(AppContext.BaseDirectory, "wwwroot");
         if (Directory.Exists(webRoot))

@@ -77,6 +77,19 @@ public sealed record EngineIOOptions
     /// <summary>Optional gate run before a handshake; returning false answers 403 Forbidden (code 4). Default none.</summary>
     public Func<HttpContext, ValueTask<bool>>? AllowRequest { get; init; }
 
+    /// <summary>Longest <see cref="SidPrefix"/>: 16 characters.</summary>
+    public const int MaxSidPrefixLength = 16;
+
+    /// <summary>
+    /// Text put before every new session id (default empty). A fleet gives each node its own
+    /// prefix so that any node can tell from a sid which node holds the session and forward the
+    /// request there, with no sticky sessions in the load balancer. At most
+    /// <see cref="MaxSidPrefixLength"/> characters of the base64url alphabet (A-Z, a-z, 0-9,
+    /// <c>-</c>, <c>_</c>) and <c>.</c>: characters that need no escaping in a query string
+    /// and that cannot be confused with the random part, which never contains a <c>.</c>.
+    /// </summary>
+    public string SidPrefix { get; init => field = ValidSidPrefix(value); } = "";
+
     /// <summary>The rules between properties; each property checked its own value when it was set.</summary>
     internal void Validate()
     {
@@ -93,6 +106,16 @@ public sealed record EngineIOOptions
 
     private static long Positive(long value, [System.Runtime.CompilerServices.CallerMemberName] string option = "") =>
         value > 0 ? value : throw new ArgumentOutOfRangeException(option, value, $"EngineIOOptions.{option} must be positive.");
+
+    private static string ValidSidPrefix(string value)
+    {
+        if (value is null || value.Length > MaxSidPrefixLength || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        {
+            throw new ArgumentException(
+                $"EngineIOOptions.SidPrefix must be at most {MaxSidPrefixLength} characters of A-Z, a-z, 0-9, '-', '_' and '.'.", nameof(SidPrefix));
+        }
+        return value;
+    }
 
     private static string[] KnownTransports(IReadOnlyList<string> value)
     {

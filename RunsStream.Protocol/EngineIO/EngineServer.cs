@@ -50,6 +50,22 @@ public sealed partial class EngineServer : IAsyncDisposable
     /// <summary>The session with id <paramref name="sid"/>, if it is still known.</summary>
     public bool TryGetSession(string sid, out EngineSession session) => _sessions.TryGetValue(sid, out session!);
 
+    /// <summary>
+    /// True when this server holds the live session <paramref name="sid"/>: a request for it is
+    /// served here. A fleet node forwards a request for a sid it does not hold to the node whose
+    /// prefix the sid carries.
+    /// </summary>
+    public bool HoldsSession(string sid) =>
+        _sessions.TryGetValue(sid, out var session) && !session.IsFinalized;
+
+    /// <summary>
+    /// Answers <paramref name="context"/> as a request for a session this server does not know
+    /// is answered: 400 with the reference's <c>{"code":1,"message":"Session ID unknown"}</c>,
+    /// the answer on which an Engine.IO client opens a new session. Nothing when the response
+    /// has already started.
+    /// </summary>
+    public Task RefuseUnknownSessionAsync(HttpContext context) => RefuseAsync(context, EngineErrorCode.UnknownSid);
+
     /// <summary>Serves one Engine.IO request: handshake, poll, POST or WebSocket upgrade; refusals carry the reference's error codes.</summary>
     public async Task HandleRequestAsync(HttpContext context)
     {
@@ -188,8 +204,7 @@ public sealed partial class EngineServer : IAsyncDisposable
     }
 
     private EngineSession NewSession(HandshakeRequest request) =>
-        new(NewSessionId(), request, _options, _time, _logger, OnFinalized, ProtocolVersionOf(request.Query.GetValueOrDefault("EIO", "")));
-
+        new(_options.SidPrefix + NewSessionId(), request, _options, _time, _logger, OnFinalized, ProtocolVersionOf(request.Query.GetValueOrDefault("EIO", "")));
 
     private EngineFrame OpenFrame(EngineSession session, string transport)
     {

@@ -98,6 +98,12 @@ public sealed record RunsStreamOptions
     /// <summary>DOCKER_MEMORY_BYTES, DOCKER_CPUS, DOCKER_PIDS, DOCKER_NETWORK: what a run of the "docker" executor gets.</summary>
     internal Runs.Execution.Docker.DockerSettings DockerRuns { get; init; } = Runs.Execution.Docker.DockerSettings.Default;
 
+    /// <summary>
+    /// Sid routing of a fleet node (issue 14): its sids carry its tag and requests for other
+    /// nodes' sessions are forwarded to them. Null (the default): a single node, plain sids.
+    /// </summary>
+    public Fleet.Routing.SessionRouting? Routing { get; init; }
+
     /// <summary>The URL Kestrel listens on, from <see cref="Host"/> and <see cref="Port"/> (IPv6 in brackets).</summary>
     public string Url => $"http://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}";
 }

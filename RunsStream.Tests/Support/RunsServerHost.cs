@@ -42,6 +42,9 @@ public sealed class RunsServerHost : IRunsServer, IAsyncDisposable
 
     public RunsService Runs => _app.Services.GetRequiredService<RunsService>();
 
+    /// <summary>The app's services (the Socket.IO server, the fleet routing's forwarder, ...).</summary>
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<RunsServerHost> StartAsync(Func<RunsStreamOptions, RunsStreamOptions>? configure = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "runsstream-tests", Guid.NewGuid().ToString("N"));

@@ -23,6 +23,11 @@ public sealed class EngineIOOptionsTests
         new TestCaseData(new Func<EngineIOOptions>(() => new EngineIOOptions { Transports = [] }), "Transports"),
         new TestCaseData(new Func<EngineIOOptions>(() => new EngineIOOptions { Transports = ["polling", "webtransport"] }), "Transports"),
         new TestCaseData(new Func<EngineIOOptions>(() => new EngineIOOptions() with { PingInterval = TimeSpan.Zero }), "PingInterval"),
+        new TestCaseData(new Func<EngineIOOptions>(() => new EngineIOOptions { SidPrefix = "node/1." }), "SidPrefix"),
+        new TestCaseData(new Func<EngineIOOptions>(() => new EngineIOOptions { SidPrefix = "a b." }), "SidPrefix"),
+        new TestCaseData(new Func<EngineIOOptions>(() => new EngineIOOptions { SidPrefix = "n&sid=x." }), "SidPrefix"),
+        new TestCaseData(new Func<EngineIOOptions>(() => new EngineIOOptions { SidPrefix = new string('a', 17) }), "SidPrefix"),
+        new TestCaseData(new Func<EngineIOOptions>(() => new EngineIOOptions { SidPrefix = null! }), "SidPrefix"),
     ];
 
     [TestCaseSource(nameof(BadValues))]
@@ -32,6 +37,14 @@ public sealed class EngineIOOptionsTests
 
         Assert.That(((ArgumentException)refused!).ParamName, Is.EqualTo(option));
         Assert.That(refused.Message, Does.Contain("EngineIOOptions." + option));
+    }
+
+    [TestCase("")]
+    [TestCase("AbC-_09.")]
+    [TestCase("0123456789abcde.")]
+    public void A_sid_prefix_of_base64url_characters_and_dots_up_to_16_is_kept(string prefix)
+    {
+        Assert.That(new EngineIOOptions { SidPrefix = prefix }.SidPrefix, Is.EqualTo(prefix));
     }
 
     [Test]
