@@ -66,9 +66,9 @@ internal sealed record JwtOptions(IReadOnlyList<SecurityKey> Keys, IReadOnlyList
                 rsa.ImportFromPem(pem);
                 return ([new RsaSecurityKey(rsa)], [SecurityAlgorithms.RsaSha256]);
             }
-            catch (ArgumentException)
+            catch (Exception ex) when (ex is ArgumentException or CryptographicException)
             {
-                rsa.Dispose();
+                rsa.Dispose(); // not RSA: try EC
             }
             var ec = ECDsa.Create();
             ec.ImportFromPem(pem);
