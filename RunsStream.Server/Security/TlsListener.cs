@@ -3,9 +3,12 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 using RunsStream.Protocol.Hosting;
 using RunsStream.Server.Configuration;
 
@@ -52,13 +55,16 @@ internal static class TlsListener
         {
             return;
         }
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>();
         app.Use((context, next) =>
         {
             if (context.Request.IsHttps)
             {
                 return next(context);
             }
-            var host = new HostString(context.Request.Host.Host, options.Port);
+            // The port HTTPS listens on (PORT may be 0: then it is known only once listening).
+            var httpsPort = addresses?.Addresses.Select(a => new Uri(a)).FirstOrDefault(u => u.Scheme == "https")?.Port ?? options.Port;
+            var host = new HostString(context.Request.Host.Host, httpsPort);
             context.Response.StatusCode = StatusCodes.Status308PermanentRedirect;
             context.Response.Headers.Location = UriHelper.BuildAbsolute("https", host, context.Request.PathBase, context.Request.Path, context.Request.QueryString);
             return Task.CompletedTask;
