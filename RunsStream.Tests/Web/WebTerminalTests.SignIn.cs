@@ -27,7 +27,7 @@ public sealed partial class WebTerminalTests
         await Page.GetByLabel("Command").FillAsync("echo hi");
         await Page.Locator("#workspace").FillAsync("a");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Start run" }).ClickAsync();
-        await Assertions.Expect(Page.Locator("#start-error")).ToHaveTextAsync("Not allowed (403): This token lacks the runs:write scope");
+        await Assertions.Expect(Page.Locator("#start-error")).ToHaveTextAsync("Could not start the run: Not allowed (403): This token lacks the runs:write scope");
     }
 
     [Test]
