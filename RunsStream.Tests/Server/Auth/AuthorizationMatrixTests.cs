@@ -232,4 +232,43 @@ public sealed class AuthorizationMatrixTests
         Assert.That(cursor.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "another workspace's run is no cursor: it is unknown to the token");
         Assert.That(await cursor.Content.ReadAsStringAsync(), Does.Contain("names no known run"));
     }
+
+    [Test]
+    public async Task Since_ranges_and_downloads_of_another_workspaces_run_get_nothing_of_it()
+    {
+        var token = AuthFixture.Token("bob", "b", "admin");
+        var seen = new System.Text.StringBuilder();
+        await using (var socket = await AuthSocket.ConnectAsync(_server, token))
+        {
+            foreach (var since in new long[] { 0, 1, 2 })
+            {
+                var ack = await socket.EmitWithAckAsync("subscribe", new { runId = _runA, since });
+                Assert.That(ack.GetProperty("error").GetString(), Is.EqualTo($"Run '{_runA}' not found"));
+            }
+            Assert.That((await socket.EmitWithAckAsync("subscribe", new { runId = _runB })).GetProperty("ok").GetBoolean(), Is.True);
+            await socket.ReceiveUntilAsync(f => f.Contains(_runB, StringComparison.Ordinal) && f.Contains("\"status\":\"succeeded\"", StringComparison.Ordinal));
+            seen.Append(socket.Received);
+        }
+        await using (var handshake = await AuthSocket.ConnectAsync(_server, token, $"runId={_runA}&since=1"))
+        {
+            Assert.That(handshake.Error, Is.EqualTo($"Run '{_runA}' not found"));
+            seen.Append(handshake.Received);
+        }
+        foreach (var (path, range) in new[] { ($"/runs/{_runA}/log?download=true", (string?)null), ($"/runs/{_runA}/log?stream=stdout", null), ($"/runs/{_runA}/log", "bytes=0-5") })
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(_server.Url) };
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            if (range is not null)
+            {
+                request.Headers.Range = System.Net.Http.Headers.RangeHeaderValue.Parse(range);
+            }
+            using var response = await http.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.That((int)response.StatusCode, Is.EqualTo(404), path);
+            Assert.That(response.Content.Headers.ContentDisposition, Is.Null, "no download name that would confirm the run");
+            seen.Append(text);
+        }
+        Assert.That(seen.ToString(), Does.Not.Contain(_secret));
+    }
 }
