@@ -3,13 +3,17 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using RunsStream.Server.Auth;
 using RunsStream.Server.Configuration;
 using RunsStream.Server.Http;
 using RunsStream.Server.Runs.Storage;
 
 namespace RunsStream.Server.Runs;
 
-/// <summary>The REST API of docs/api.md section 3.</summary>
+/// <summary>
+/// The REST API of docs/api.md section 3. Every route asks <see cref="RunAccess"/> first (scope,
+/// then workspace), with the principal RestAuthMiddleware made.
+/// </summary>
 internal static class RunsEndpoints
 {
     public const int DefaultListLimit = 50;
@@ -24,17 +28,36 @@ internal static class RunsEndpoints
         app.MapPost("/runs/{runId}/cancel", Cancel);
         app.MapPost("/runs/{runId}/events", PublishAsync);
         app.MapHealthEndpoints();
+        app.MapGet("/auth/me", Me);
+    }
+
+    /// <summary>Who the token names and what it opens: the web terminal shows it (docs/api.md section 2).</summary>
+    private static IResult Me(HttpContext context)
+    {
+        var principal = RunAccess.Of(context);
+        return Results.Json(new
+        {
+            user = principal.User,
+            workspaces = principal.Workspaces?.Order(StringComparer.Ordinal).ToArray() ?? ["*"],
+            scopes = RunScopeNames.Names(principal.Scopes),
+            expiresAt = principal.ExpiresAt is { } expires ? Timestamps.ToIso(expires) : null,
+        }, ApiJson.Options);
     }
 
     private static async Task<IResult> StartAsync(HttpContext context, RunsService runs, RunsStreamOptions options)
     {
+        var principal = RunAccess.Of(context);
+        RunAccess.Require(principal, RunScopes.Write);
         var request = RunRequestParser.Parse(await JsonBody.ReadAsync(context, options.MaxBodyBytes));
-        var run = runs.StartRun(request);
+        RunAccess.RequireWorkspace(principal, request.WorkspaceId);
+        var run = runs.StartRun(request, principal.User);
         return Results.Json(new { runId = run.RunId, status = RunStatus.Queued.ToWire() }, ApiJson.Options, statusCode: StatusCodes.Status201Created);
     }
 
     private static async Task<IResult> ListAsync(HttpRequest request, RunsService runs)
     {
+        var principal = RunAccess.Of(request.HttpContext);
+        RunAccess.Require(principal, RunScopes.Read);
         var limit = DefaultListLimit;
         if (request.Query.TryGetValue("limit", out var limitText) && !TryParseLimit(limitText.ToString(), out limit))
         {
@@ -58,28 +81,30 @@ internal static class RunsEndpoints
                 return ApiErrors.Result(RunsErrorCode.BadRequest, "'before' must be a run id");
             }
         }
-        var page = await runs.ListAsync(limit, before, status, request.HttpContext.RequestAborted);
+        var page = await runs.ListAsync(limit, before, status, request.HttpContext.RequestAborted, RunAccess.Listable(principal));
         return Results.Json(page.Select(RunView.From), ApiJson.Options);
     }
 
-    private static IResult Get(string runId, RunsService runs)
+    private static IResult Get(string runId, HttpContext context, RunsService runs)
     {
         if (!RunIds.IsValid(runId))
         {
             return BadRunId();
         }
-        return Results.Json(RunView.From(runs.Get(runId)), ApiJson.Options);
+        return Results.Json(RunView.From(RunAccess.Get(runs, RunAccess.Of(context), runId, RunScopes.Read)), ApiJson.Options);
     }
 
-    private static IResult Cancel(string runId, RunsService runs)
+    private static IResult Cancel(string runId, HttpContext context, RunsService runs)
     {
         if (!RunIds.IsValid(runId))
         {
             return BadRunId();
         }
+        var principal = RunAccess.Of(context);
+        var run = RunAccess.Get(runs, principal, runId, RunScopes.Write);
         try
         {
-            var status = runs.Cancel(runId);
+            var status = runs.Cancel(run, "Cancelled by user", principal.User);
             return Results.Json(new { runId, status = status.ToWire() }, ApiJson.Options);
         }
         catch (RunConflictException conflict)
@@ -94,11 +119,17 @@ internal static class RunsEndpoints
         {
             return BadRunId();
         }
+        var principal = RunAccess.Of(context);
+        RunAccess.RequirePublish(runs, principal, runId);
         var body = await JsonBody.ReadAsync(context, options.MaxBodyBytes);
         var events = PublishedEventParser.Parse(body);
         try
         {
-            runs.Publish(runId, events);
+            runs.Publish(runId, events, principal.User);
+        }
+        catch (RunsException gone) when (gone.Code == RunsErrorCode.Gone && !principal.AllWorkspaces)
+        {
+            throw RunsException.NotFound(runId); // a deleted run may have been another workspace's
         }
         catch (RunConflictException conflict)
         {
@@ -135,7 +166,7 @@ internal static class RunsEndpoints
         }
         follow |= followText == "1";
 
-        var run = runs.Get(runId);
+        var run = RunAccess.Get(runs, RunAccess.Of(context), runId, RunScopes.Read);
         context.Response.ContentType = "text/plain; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers["X-Content-Type-Options"] = "nosniff";
