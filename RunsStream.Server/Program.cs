@@ -1,10 +1,16 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using RunsStream.Server;
+using RunsStream.Server.Auth;
 using RunsStream.Server.Configuration;
 using RunsStream.Server.Security;
 
-var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args.Length > 0 && args[0] == TokenCommand.Name ? [] : args, ContentRootPath = AppContext.BaseDirectory });
+if (args.Length > 0 && args[0] == TokenCommand.Name)
+{
+    // `RunsStream.Server token ...` mints a token with the configured secret (scripts/token).
+    return TokenCommand.Run(args[1..], builder.Configuration, Console.Out, Console.Error);
+}
 RunsStreamOptions options;
 try
 {
@@ -42,6 +48,10 @@ catch (IOException ex)
 
 var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? options.Url;
 Console.WriteLine($"RunsStream listening on {url}");
+if (options.Jwt is not null)
+{
+    Console.WriteLine("Signed tokens: accepted (mint one with scripts/token); WS_AUTH_TOKEN is the admin token");
+}
 Console.WriteLine(options.AuthTokenGenerated
     ? $"Token (generated; set WS_AUTH_TOKEN to choose one): {options.AuthToken}"
     : "Token: from WS_AUTH_TOKEN");

@@ -35,7 +35,7 @@ public static class RunsStreamApp
     {
         builder ??= WebApplication.CreateSlimBuilder();
         DataDirectoryPermissions.Apply(options.DataDirectory, options.Store == "memory" ? null : SqliteRunStore.FileName);
-        builder.WebHost.UseUrls(options.Url);
+        TlsListener.Configure(builder, options);
         // Socket completions run their continuations inline instead of hopping through the
         // thread pool: a broadcast to many connections is mostly such continuations (each
         // connection's writer), and every hop costs more than the write it schedules.
@@ -43,15 +43,12 @@ public static class RunsStreamApp
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // Engine.IO WebSocket connections are taken before HTTP: no request state held for a
-            // connection's lifetime, frames sent straight on the socket.
-            kestrel.ConfigureEndpointDefaults(listen => listen.UseSocketIOWebSockets());
             // Bodies are limited per endpoint (REST: MaxBodyBytes, polling: maxPayload); this is the outer bound.
             kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxBodyBytes, EngineIOOptions.DefaultMaxPayload) + 1;
         });
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(new TokenValidator(options.AuthToken));
+        builder.Services.AddSingleton(new TokenValidator(options.AuthToken, options.Jwt));
         builder.Services.AddSingleton<IRunStore>(sp => options.Store == "memory"
             ? new InMemoryRunStore()
             : new SqliteRunStore(options.DataDirectory, sp.GetRequiredService<ILogger<SqliteRunStore>>(), sp.GetRequiredService<TimeProvider>()));
@@ -109,6 +106,7 @@ public static class RunsStreamApp
         }
 
         app.UseMiddleware<ErrorResponseMiddleware>();
+        TlsListener.UseRedirect(app, options);
         // Before everything that could answer an Engine.IO request: another node's session is served there.
         app.UseSessionRouting(options, io);
         // The built web terminal (RunsStream.Web, bundled into wwwroot); it needs no token.

@@ -4,19 +4,28 @@ using RunsStream.Server.Runs;
 
 namespace RunsStream.Server.Auth;
 
-/// <summary>Every REST route under /runs needs "Authorization: Bearer &lt;token&gt;" (docs/api.md section 2).</summary>
+/// <summary>
+/// Every REST route under /runs and /auth needs "Authorization: Bearer &lt;token&gt;" (docs/api.md
+/// section 2); the principal it makes is kept in HttpContext.Items for <see cref="RunAccess"/>.
+/// </summary>
 internal sealed class RestAuthMiddleware(RequestDelegate next, TokenValidator tokens)
 {
     public async Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
-        if ((path.StartsWithSegments("/runs") || path.StartsWithSegments("/api"))
-            && !HttpMethods.IsOptions(context.Request.Method)
-            && !tokens.IsValid(TokenValidator.FromBearerHeader(context.Request)))
+        if ((path.StartsWithSegments("/runs") || path.StartsWithSegments("/api") || path.StartsWithSegments("/auth"))
+            && !HttpMethods.IsOptions(context.Request.Method))
         {
-            context.Response.Headers.WWWAuthenticate = "Bearer";
-            await ApiErrors.WriteAsync(context, RunsErrorCode.Unauthorized, "Missing or invalid bearer token");
-            return;
+            var result = await tokens.AuthenticateAsync(TokenValidator.FromBearerHeader(context.Request));
+            if (result.Principal is null)
+            {
+                context.Response.Headers.WWWAuthenticate = result.Error == TokenValidator.ExpiredMessage
+                    ? "Bearer error=\"invalid_token\", error_description=\"The token expired\""
+                    : "Bearer";
+                await ApiErrors.WriteAsync(context, RunsErrorCode.Unauthorized, result.Error!);
+                return;
+            }
+            context.Items[RunsPrincipal.ItemKey] = result.Principal;
         }
         await next(context);
     }

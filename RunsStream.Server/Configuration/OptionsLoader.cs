@@ -46,7 +46,19 @@ public static class OptionsLoader
             Sandbox = Runs.Execution.Sandbox.SandboxLimits.Load(configuration),
             Docker = LoadDocker(Get, dataDir),
             DockerRuns = Runs.Execution.Docker.DockerSettings.Load(configuration),
+            Jwt = Auth.JwtOptions.Load(Get),
+            TlsCertificate = Get("TLS_CERT"),
+            TlsKey = Get("TLS_KEY"),
+            TlsRedirectPort = Get("TLS_REDIRECT_PORT") is { } redirect ? ParseInt("TLS_REDIRECT_PORT", redirect, 0, 1, 65535) : null,
         };
+        if ((options.TlsCertificate is null) != (options.TlsKey is null))
+        {
+            throw new OptionsException(options.TlsCertificate is null ? "TLS_KEY is set without TLS_CERT; set both or neither." : "TLS_CERT is set without TLS_KEY; set both or neither.");
+        }
+        if (options.TlsRedirectPort is not null && !options.Tls)
+        {
+            throw new OptionsException("TLS_REDIRECT_PORT needs TLS_CERT and TLS_KEY.");
+        }
         if (options.Store is not ("sqlite" or "memory"))
         {
             throw new OptionsException($"STORE must be sqlite or memory; got \"{options.Store}\".");

@@ -104,6 +104,30 @@ public sealed record RunsStreamOptions
     /// </summary>
     public Fleet.Routing.SessionRouting? Routing { get; init; }
 
+    /// <summary>
+    /// AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS, with AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE and
+    /// AUTH_CLOCK_SKEW: signed tokens scoped to workspaces (issue 15); null: only WS_AUTH_TOKEN.
+    /// </summary>
+    internal Auth.JwtOptions? Jwt { get; init; }
+
+    /// <summary>TLS_CERT: a PEM certificate (chain) file; with <see cref="TlsKey"/> the server speaks HTTPS and WSS only.</summary>
+    public string? TlsCertificate { get; init; }
+
+    /// <summary>TLS_KEY: the PEM private key file of <see cref="TlsCertificate"/>.</summary>
+    public string? TlsKey { get; init; }
+
+    /// <summary>
+    /// TLS_REDIRECT_PORT: with TLS, a plain-HTTP port whose every request is redirected (308) to
+    /// the HTTPS URL. Default none: with TLS there is no plain HTTP at all.
+    /// </summary>
+    public int? TlsRedirectPort { get; init; }
+
+    /// <summary>Whether the server speaks HTTPS (TLS_CERT and TLS_KEY are set).</summary>
+    public bool Tls => TlsCertificate is not null;
+
     /// <summary>The URL Kestrel listens on, from <see cref="Host"/> and <see cref="Port"/> (IPv6 in brackets).</summary>
-    public string Url => $"http://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}";
+    public string Url => $"{(Tls ? "https" : "http")}://{UrlHost}:{Port}";
+
+    /// <summary>The host as a URL holds it (an IPv6 address in brackets).</summary>
+    public string UrlHost => Host.Contains(':') ? $"[{Host}]" : Host;
 }

@@ -69,6 +69,8 @@ internal sealed partial class RunState : IPersistenceListener
         Executor = record.Executor;
         Tty = record.Tty;
         _stages = record.Stages?.ToArray();
+        CreatedBy = record.CreatedBy;
+        CancelledBy = record.CancelledBy;
     }
 
     public string RunId { get; }
@@ -79,6 +81,12 @@ internal sealed partial class RunState : IPersistenceListener
     public string? Command { get; private set; }
 
     public string? WorkspaceId { get; private set; }
+
+    /// <summary>Who started the run (set by the creator before its first event), or whose publish created it.</summary>
+    public string? CreatedBy { get; internal set; }
+
+    /// <summary>Who asked to cancel the run; null when nobody did.</summary>
+    public string? CancelledBy { get; private set; }
 
     /// <summary>The executor's name; null for an external run.</summary>
     public string? Executor { get; private set; }
@@ -134,6 +142,8 @@ internal sealed partial class RunState : IPersistenceListener
                     Executor = Executor,
                     Stages = _stages?.ToArray(),
                     Tty = Tty,
+                    CreatedBy = CreatedBy,
+                    CancelledBy = CancelledBy,
                 }
                 : null;
         }
@@ -169,7 +179,7 @@ internal sealed partial class RunState : IPersistenceListener
     /// Appends a batch from an external executor, all or nothing, creating the run on first
     /// use. Nothing is appended unless the answer is <see cref="PublishOutcome.Accepted"/>.
     /// </summary>
-    internal PublishOutcome Publish(IReadOnlyList<PublishedEvent> events, TimeProvider time)
+    internal PublishOutcome Publish(IReadOnlyList<PublishedEvent> events, TimeProvider time, string? by = null)
     {
         lock (_lock)
         {
@@ -195,6 +205,7 @@ internal sealed partial class RunState : IPersistenceListener
                 {
                     return PublishOutcome.Deleted;
                 }
+                CreatedBy = by;
                 CreateExternal(time.GetUtcNow(), startsWithOutput: events[0].Type != RunEventType.Status);
             }
             foreach (var published in events)
@@ -221,6 +232,15 @@ internal sealed partial class RunState : IPersistenceListener
             Status = RunStatus.Running;
             StartedAt = now;
             _store.Enqueue(new SaveRunWrite(Snapshot()!));
+        }
+    }
+
+    /// <summary>Records who asked for the cancel; stored with the run's next save (its cancelled status).</summary>
+    internal void RecordCancelRequest(string by)
+    {
+        lock (_lock)
+        {
+            CancelledBy ??= by;
         }
     }
 

@@ -5,7 +5,7 @@ namespace RunsStream.Server.Runs;
 /// <summary>
 /// GET /runs/{runId}: always all nine keys of the contract, null where a field does not apply,
 /// plus `executor`, `stages` and `tty` (issue 13; null for an external run, a run of one command,
-/// a run on pipes).
+/// a run on pipes), and `createdBy`/`cancelledBy` (issue 15: the users, null when unknown).
 /// </summary>
 internal sealed record RunView(
     string RunId,
@@ -19,7 +19,9 @@ internal sealed record RunView(
     string? Reason,
     string? Executor,
     IReadOnlyList<StageView>? Stages,
-    TtyView? Tty)
+    TtyView? Tty,
+    string? CreatedBy,
+    string? CancelledBy)
 {
     public static RunView From(RunRecord run) => new(
         run.RunId,
@@ -33,7 +35,9 @@ internal sealed record RunView(
         run.Reason,
         run.Executor,
         run.Stages?.Select(StageView.From).ToArray(),
-        run.Tty is { } tty ? new TtyView(tty.Columns, tty.Rows) : null);
+        run.Tty is { } tty ? new TtyView(tty.Columns, tty.Rows) : null,
+        run.CreatedBy,
+        run.CancelledBy);
 
     public static RunView From(RunState run) => From(run.Snapshot() ?? throw RunsException.NotFound(run.RunId));
 }

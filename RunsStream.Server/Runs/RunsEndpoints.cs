@@ -4,13 +4,17 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using RunsStream.Server.Auth;
 using RunsStream.Server.Configuration;
 using RunsStream.Server.Http;
 using RunsStream.Server.Runs.Storage;
 
 namespace RunsStream.Server.Runs;
 
-/// <summary>The REST API of docs/api.md section 3.</summary>
+/// <summary>
+/// The REST API of docs/api.md section 3. Every route asks <see cref="RunAccess"/> first (scope,
+/// then workspace), with the principal RestAuthMiddleware made.
+/// </summary>
 internal static class RunsEndpoints
 {
     public const int DefaultListLimit = 50;
@@ -25,17 +29,36 @@ internal static class RunsEndpoints
         app.MapPost("/runs/{runId}/cancel", CancelAsync);
         app.MapPost("/runs/{runId}/events", PublishAsync);
         app.MapHealthEndpoints();
+        app.MapGet("/auth/me", Me);
+    }
+
+    /// <summary>Who the token names and what it opens: the web terminal shows it (docs/api.md section 2).</summary>
+    private static IResult Me(HttpContext context)
+    {
+        var principal = RunAccess.Of(context);
+        return Results.Json(new
+        {
+            user = principal.User,
+            workspaces = principal.Workspaces?.Order(StringComparer.Ordinal).ToArray() ?? ["*"],
+            scopes = RunScopeNames.Names(principal.Scopes),
+            expiresAt = principal.ExpiresAt is { } expires ? Timestamps.ToIso(expires) : null,
+        }, ApiJson.Options);
     }
 
     private static async Task<IResult> StartAsync(HttpContext context, RunsService runs, RunsStreamOptions options)
     {
+        var principal = RunAccess.Of(context);
+        RunAccess.Require(principal, RunScopes.Write);
         var request = RunRequestParser.Parse(await JsonBody.ReadAsync(context, options.MaxBodyBytes));
-        var run = await runs.StartRunAsync(request, context.RequestAborted);
+        RunAccess.RequireWorkspace(principal, request.WorkspaceId);
+        var run = await runs.StartRunAsync(request, principal.User, context.RequestAborted);
         return Results.Json(new { runId = run.RunId, status = RunStatus.Queued.ToWire() }, ApiJson.Options, statusCode: StatusCodes.Status201Created);
     }
 
     private static async Task<IResult> ListAsync(HttpRequest request, RunsService runs)
     {
+        var principal = RunAccess.Of(request.HttpContext);
+        RunAccess.Require(principal, RunScopes.Read);
         var limit = DefaultListLimit;
         if (request.Query.TryGetValue("limit", out var limitText) && !TryParseLimit(limitText.ToString(), out limit))
         {
@@ -59,28 +82,30 @@ internal static class RunsEndpoints
                 return ApiErrors.Result(RunsErrorCode.BadRequest, "'before' must be a run id");
             }
         }
-        var page = await runs.ListAsync(limit, before, status, request.HttpContext.RequestAborted);
+        var page = await runs.ListAsync(limit, before, status, request.HttpContext.RequestAborted, RunAccess.Listable(principal));
         return Results.Json(page.Select(RunView.From), ApiJson.Options);
     }
 
-    private static IResult Get(string runId, RunsService runs)
+    private static IResult Get(string runId, HttpContext context, RunsService runs)
     {
         if (!RunIds.IsValid(runId))
         {
             return BadRunId();
         }
-        return Results.Json(RunView.From(runs.Get(runId)), ApiJson.Options);
+        return Results.Json(RunView.From(RunAccess.Get(runs, RunAccess.Of(context), runId, RunScopes.Read)), ApiJson.Options);
     }
 
-    private static async Task<IResult> CancelAsync(string runId, RunsService runs, HttpContext context)
+    private static async Task<IResult> CancelAsync(string runId, HttpContext context, RunsService runs)
     {
         if (!RunIds.IsValid(runId))
         {
             return BadRunId();
         }
+        var principal = RunAccess.Of(context);
+        var run = RunAccess.Get(runs, principal, runId, RunScopes.Write);
         try
         {
-            var status = await runs.CancelAsync(runId, cancellationToken: context.RequestAborted);
+            var status = await runs.CancelAsync(run, "Cancelled by user", principal.User, context.RequestAborted);
             return Results.Json(new { runId, status = status.ToWire() }, ApiJson.Options);
         }
         catch (RunConflictException conflict)
@@ -95,11 +120,17 @@ internal static class RunsEndpoints
         {
             return BadRunId();
         }
+        var principal = RunAccess.Of(context);
+        RunAccess.RequirePublish(runs, principal, runId);
         var body = await JsonBody.ReadAsync(context, options.MaxBodyBytes);
         var events = PublishedEventParser.Parse(body);
         try
         {
-            await runs.PublishAsync(runId, events, context.RequestAborted);
+            await runs.PublishAsync(runId, events, principal.User, context.RequestAborted);
+        }
+        catch (RunsException gone) when (gone.Code == RunsErrorCode.Gone && !principal.AllWorkspaces)
+        {
+            throw RunsException.NotFound(runId); // a deleted run may have been another workspace's
         }
         catch (RunConflictException conflict)
         {
@@ -136,7 +167,7 @@ internal static class RunsEndpoints
         }
         follow |= followText == "1";
 
-        var run = runs.Get(runId);
+        var run = RunAccess.Get(runs, RunAccess.Of(context), runId, RunScopes.Read);
         if (follow && runs.InFleet && !run.IsFinished)
         {
             // A run executed elsewhere: follow the mirror the fleet keeps current, held for as long as this response.

@@ -9,6 +9,9 @@ public enum RunsErrorCode
     /// <summary>401: no valid token.</summary>
     Unauthorized,
 
+    /// <summary>403: the token lacks the scope, or the workspace, the request needs.</summary>
+    Forbidden,
+
     /// <summary>404: no such run.</summary>
     NotFound,
 
@@ -37,6 +40,7 @@ internal static class RunsErrorCodes
     {
         RunsErrorCode.BadRequest => "bad_request",
         RunsErrorCode.Unauthorized => "unauthorized",
+        RunsErrorCode.Forbidden => "forbidden",
         RunsErrorCode.NotFound => "not_found",
         RunsErrorCode.MethodNotAllowed => "method_not_allowed",
         RunsErrorCode.Conflict => "conflict",
@@ -50,6 +54,7 @@ internal static class RunsErrorCodes
     {
         RunsErrorCode.BadRequest => 400,
         RunsErrorCode.Unauthorized => 401,
+        RunsErrorCode.Forbidden => 403,
         RunsErrorCode.NotFound => 404,
         RunsErrorCode.MethodNotAllowed => 405,
         RunsErrorCode.Conflict => 409,

@@ -168,9 +168,9 @@ public sealed partial class RunsService
     /// Creates a run and, in a fleet, waits until it is durable in the shared queue (any node
     /// may claim it from then on); answers as <see cref="StartRun(RunRequest)"/>.
     /// </summary>
-    internal async Task<RunState> StartRunAsync(RunRequest request, CancellationToken cancellationToken = default)
+    internal async Task<RunState> StartRunAsync(RunRequest request, string? by, CancellationToken cancellationToken = default)
     {
-        var run = StartRun(request);
+        var run = StartRun(request, by);
         if (_fleet is { } fleet)
         {
             try
@@ -189,39 +189,42 @@ public sealed partial class RunsService
         return run;
     }
 
-    /// <summary>As <see cref="Cancel"/>, for a run executed on any node of the fleet.</summary>
-    internal async Task<RunStatus> CancelAsync(string runId, string reason = "Cancelled by user", CancellationToken cancellationToken = default)
+    /// <summary>
+    /// As <see cref="Cancel(RunState, string, string?)"/>, for a run executed on any node of the
+    /// fleet: one executed here is cancelled here, any other through the fleet.
+    /// </summary>
+    internal async Task<RunStatus> CancelAsync(RunState run, string reason, string? by, CancellationToken cancellationToken = default)
     {
-        if (_fleet is not { } fleet || (_runs.TryGetValue(runId, out var local) && local.Exists && !local.IsMirror))
+        if (_fleet is not { } fleet || ExecutesHere(run.RunId))
         {
-            return Cancel(runId, reason);
+            return Cancel(run, reason, by);
         }
-        var record = _store.GetRun(runId);
+        var record = _store.GetRun(run.RunId);
         if (record is null)
         {
-            throw _store.IsDeleted(runId)
-                ? new RunsException(RunsErrorCode.Gone, $"Run '{runId}' was deleted by the retention policy")
-                : RunsException.NotFound(runId);
+            throw _store.IsDeleted(run.RunId)
+                ? new RunsException(RunsErrorCode.Gone, $"Run '{run.RunId}' was deleted by the retention policy")
+                : RunsException.NotFound(run.RunId);
         }
         if (record.Status.IsTerminal())
         {
-            throw new RunConflictException(runId, record.Status);
+            throw new RunConflictException(run.RunId, record.Status);
         }
-        RunsLog.CancelRequested(_logger, runId);
-        await fleet.CancelElsewhereAsync(record, reason, cancellationToken).ConfigureAwait(false);
+        RunsLog.CancelRequested(_logger, run.RunId);
+        await fleet.CancelElsewhereAsync(record, reason, by, cancellationToken).ConfigureAwait(false);
         return RunStatus.Cancelled;
     }
 
-    /// <summary>As <see cref="Publish"/>, into the shared store when this node is part of a fleet.</summary>
-    internal async Task PublishAsync(string runId, IReadOnlyList<PublishedEvent> events, CancellationToken cancellationToken = default)
+    /// <summary>As <see cref="Publish(string, IReadOnlyList{PublishedEvent})"/>, into the shared store when this node is part of a fleet.</summary>
+    internal async Task PublishAsync(string runId, IReadOnlyList<PublishedEvent> events, string? by, CancellationToken cancellationToken = default)
     {
         if (_fleet is not { } fleet)
         {
-            Publish(runId, events);
+            Publish(runId, events, by);
             return;
         }
         CheckPublish(runId, events);
-        switch (await fleet.PublishAsync(runId, events, cancellationToken).ConfigureAwait(false))
+        switch (await fleet.PublishAsync(runId, events, by, cancellationToken).ConfigureAwait(false))
         {
             case PublishOutcome.ExecutedHere:
                 throw RunsException.Conflict($"Run '{runId}' is executed by this server; it takes no published events");

@@ -186,12 +186,15 @@ public sealed partial class RunsService : IAsyncDisposable
     internal int SubscriberCountOf(string runId) => _runs.TryGetValue(runId, out var run) ? run.SubscriberCount : 0;
 
     /// <summary>Runs newest first, optionally after the run <paramref name="before"/> and of one status; from the store.</summary>
-    internal async Task<IReadOnlyList<RunRecord>> ListAsync(int limit, string? before, RunStatus? status, CancellationToken cancellationToken = default)
+    internal async Task<IReadOnlyList<RunRecord>> ListAsync(int limit, string? before, RunStatus? status, CancellationToken cancellationToken = default, IReadOnlyCollection<string>? workspaces = null)
     {
         RunRecord? cursor = null;
         if (before is not null)
         {
-            cursor = Find(before)?.Snapshot() ?? throw RunsException.BadRequest($"'before' names no known run: {before}");
+            cursor = Find(before)?.Snapshot() is { } known && (workspaces is null || workspaces.Contains(known.WorkspaceId ?? Auth.RunsPrincipal.DefaultWorkspace))
+                ? known
+                : throw RunsException.BadRequest($"'before' names no known run: {before}"); // the same for a run the token may not see
+
         }
         try
         {
@@ -201,14 +204,14 @@ public sealed partial class RunsService : IAsyncDisposable
         {
             // The disk is full or failing: list what is stored; the rest appears once written.
         }
-        return _store.ListRuns(limit, cursor, status);
+        return _store.ListRuns(limit, cursor, status, workspaces);
     }
 
     /// <summary>Creates a run of <paramref name="command"/> and queues it for execution.</summary>
     internal RunState StartRun(string command, string? workspaceId) => StartRun(new RunRequest(command, workspaceId));
 
     /// <summary>Creates a run of a command or a pipeline and queues it for execution.</summary>
-    internal RunState StartRun(RunRequest request)
+    internal RunState StartRun(RunRequest request, string? by = null)
     {
         var (command, workspaceId) = (request.Command, request.WorkspaceId);
         if (request.Stages is { } stageRequests)
@@ -235,7 +238,7 @@ public sealed partial class RunsService : IAsyncDisposable
 
         var now = _time.GetUtcNow();
         var stages = request.Stages?.Select(s => new RunStage(s.Name, s.Command)).ToArray();
-        var run = new RunState(RunIds.NewId(now), _options.RunLogMaxBytes, _store, command, workspaceId, now, executor.Name, stages, request.Tty);
+        var run = new RunState(RunIds.NewId(now), _options.RunLogMaxBytes, _store, command, workspaceId, now, executor.Name, stages, request.Tty) { CreatedBy = by };
         _runs[run.RunId] = run;
         run.Append(seq => RunEvent.ForStatus(run.RunId, seq, RunStatus.Queued, now));
         if (_fleet is null)
@@ -278,16 +281,23 @@ public sealed partial class RunsService : IAsyncDisposable
     /// <returns><see cref="RunStatus.Cancelled"/>.</returns>
     /// <exception cref="RunsException">The run is unknown (not_found) or was deleted by retention (gone).</exception>
     /// <exception cref="RunConflictException">The run has already finished.</exception>
-    public RunStatus Cancel(string runId, string reason = "Cancelled by user")
+    public RunStatus Cancel(string runId, string reason = "Cancelled by user") => Cancel(Get(runId), reason, null);
+
+    /// <summary>Cancels <paramref name="run"/> for the user <paramref name="by"/> (recorded as cancelledBy).</summary>
+    internal RunStatus Cancel(RunState run, string reason, string? by)
     {
-        if (_fleet is not null && !(_runs.TryGetValue(runId, out var local) && local.Exists && !local.IsMirror))
+        if (_fleet is not null && !ExecutesHere(run.RunId))
         {
-            return CancelAsync(runId, reason).GetAwaiter().GetResult();
+            return CancelAsync(run, reason, by).GetAwaiter().GetResult();
         }
-        var run = Get(runId);
+        var runId = run.RunId;
         if (run.IsFinished)
         {
             throw new RunConflictException(run.RunId, run.Status!.Value);
+        }
+        if (by is not null)
+        {
+            run.RecordCancelRequest(by);
         }
         RunsLog.CancelRequested(_logger, runId);
         if (TryDequeue(run) || run.IsExternal)
@@ -333,18 +343,21 @@ public sealed partial class RunsService : IAsyncDisposable
     /// <param name="events">The events in order; a terminal status may only come last.</param>
     /// <exception cref="RunsException">A bad run id or batch (bad_request), a run this server executes (conflict), a deleted run (gone).</exception>
     /// <exception cref="RunConflictException">The run has already finished.</exception>
-    public void Publish(string runId, IReadOnlyList<PublishedEvent> events)
+    public void Publish(string runId, IReadOnlyList<PublishedEvent> events) => Publish(runId, events, null);
+
+    /// <summary>As <see cref="Publish(string, IReadOnlyList{PublishedEvent})"/>; <paramref name="by"/> is recorded as createdBy of a run it creates.</summary>
+    internal void Publish(string runId, IReadOnlyList<PublishedEvent> events, string? by)
     {
         if (_fleet is not null)
         {
-            PublishAsync(runId, events).GetAwaiter().GetResult();
+            PublishAsync(runId, events, by).GetAwaiter().GetResult();
             return;
         }
         CheckPublish(runId, events);
         while (true)
         {
             var run = GetForSubscription(runId);
-            switch (run.Publish(events, _time))
+            switch (run.Publish(events, _time, by))
             {
                 case PublishOutcome.Accepted:
                     return;
@@ -381,14 +394,14 @@ public sealed partial class RunsService : IAsyncDisposable
         }
     }
 
-    /// <summary>Appends one stdout event to <paramref name="runId"/> (see <see cref="Publish"/>).</summary>
+        /// <summary>Appends one stdout event to <paramref name="runId"/> (see <see cref="Publish(string, IReadOnlyList{PublishedEvent})"/>).</summary>
     public void SendStdout(string runId, string data) => Publish(runId, [new PublishedEvent(RunEventType.Stdout, data)]);
 
-    /// <summary>Appends one stderr event to <paramref name="runId"/> (see <see cref="Publish"/>).</summary>
+    /// <summary>Appends one stderr event to <paramref name="runId"/> (see <see cref="Publish(string, IReadOnlyList{PublishedEvent})"/>).</summary>
     public void SendStderr(string runId, string data) => Publish(runId, [new PublishedEvent(RunEventType.Stderr, data)]);
 
     /// <summary>
-    /// Appends a status event to <paramref name="runId"/> (see <see cref="Publish"/>); a failed or
+    /// Appends a status event to <paramref name="runId"/> (see <see cref="Publish(string, IReadOnlyList{PublishedEvent})"/>); a failed or
     /// cancelled status without <paramref name="reason"/> gets "Failed" or "Cancelled".
     /// </summary>
     public void SendStatus(string runId, RunStatus status, string? reason = null, int? exitCode = null) =>

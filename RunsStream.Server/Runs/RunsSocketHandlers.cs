@@ -9,9 +9,10 @@ namespace RunsStream.Server.Runs;
 
 /// <summary>
 /// The runs stream on a Socket.IO namespace ("/" and "/runs"): token check on CONNECT,
-/// subscription by handshake query or `subscribe`, `unsubscribe`, cleanup on disconnect.
+/// subscription by handshake query or `subscribe`, `unsubscribe`, cleanup on disconnect. Each
+/// event asks <see cref="RunAccess"/> with the socket's principal, made once at CONNECT.
 /// </summary>
-internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, ILogger<RunsSocketHandlers> logger)
+internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens, TimeProvider time, ILogger<RunsSocketHandlers> logger)
 {
 
     public void Attach(SocketIONamespace ns)
@@ -24,23 +25,39 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
     /// docs/api.md section 2: the first non-empty of the auth payload's token, the handshake query
     /// token and the Authorization header is the one checked.
     /// </summary>
-    private ValueTask Authenticate(SocketIOSocket socket)
+    private async ValueTask Authenticate(SocketIOSocket socket)
     {
         var handshake = socket.Handshake;
         var candidate = FirstNonEmpty(
             handshake.GetAuthString("token"),
             handshake.Query.GetValueOrDefault("token"),
             handshake.Headers.TryGetValue("Authorization", out var header) ? TokenValidator.FromBearer(header) : null);
-        if (!tokens.IsValid(candidate))
+        var result = await tokens.AuthenticateAsync(candidate);
+        if (result.Principal is not { } principal)
         {
-            throw new ConnectionRefusedException("Unauthorized");
+            // "Unauthorized" as before; an expired token says so, for the web terminal to ask for a new one.
+            throw new ConnectionRefusedException(result.Error == TokenValidator.ExpiredMessage ? TokenValidator.ExpiredMessage : "Unauthorized");
         }
-        if (TryGetQuerySubscription(socket, out _, out _, out var error) is false && error is not null)
+        if (TryGetQuerySubscription(socket, out var runId, out _, out var error))
+        {
+            if (!principal.Has(RunScopes.Read))
+            {
+                throw new ConnectionRefusedException(RunAccess.Refusal(RunScopes.Read));
+            }
+            if (!RunAccess.MaySubscribe(runs, principal, runId))
+            {
+                throw new ConnectionRefusedException(RunsException.NotFound(runId).Message);
+            }
+        }
+        else if (error is not null)
         {
             throw new ConnectionRefusedException(error);
         }
-        return ValueTask.CompletedTask;
+        socket.Data[RunsPrincipal.ItemKey] = principal;
     }
+
+    private static RunsPrincipal PrincipalOf(SocketIOSocket socket) =>
+        socket.Data.TryGetValue(RunsPrincipal.ItemKey, out var principal) && principal is RunsPrincipal p ? p : throw new InvalidOperationException("A socket past CONNECT has a principal");
 
     /// <summary>The handshake query's runId and since, if present and valid.</summary>
     private static bool TryGetQuerySubscription(SocketIOSocket socket, out string runId, out long since, out string? error)
@@ -72,6 +89,7 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
         // This socket's subscriptions by run id, held by its handlers. The handlers are async
         // ones on purpose: a synchronous one is wrapped, a delegate and a closure more per socket.
         var subscriptions = new SocketSubscriptions();
+        var expiry = TokenExpiry.Start(socket, PrincipalOf(socket), tokens.Jwt?.ClockSkew ?? TimeSpan.Zero, time);
 
         socket.On("subscribe", e =>
         {
@@ -83,7 +101,7 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
         });
         socket.On("resize", e =>
         {
-            e.Ack(Resize(e.Args.Count > 0 ? e.Args[0] : default));
+            e.Ack(Resize(PrincipalOf(e.Socket), e.Args.Count > 0 ? e.Args[0] : default));
         });
         socket.On("unsubscribe", e =>
         {
@@ -92,6 +110,7 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
         });
         socket.OnDisconnect(_ =>
         {
+            expiry?.Dispose();
             foreach (var subscription in subscriptions.RemoveAll())
             {
                 subscription.Stop();
@@ -144,6 +163,16 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
         {
             return (Refusal("since must be a non-negative integer"), null);
         }
+        var principal = PrincipalOf(socket);
+        if (!principal.Has(RunScopes.Read))
+        {
+            return (Refusal(RunAccess.Refusal(RunScopes.Read)), null);
+        }
+        if (!RunAccess.MaySubscribe(runs, principal, runId))
+        {
+            // Word for word what an unknown id gets: nothing tells that the run exists elsewhere.
+            return (Refusal(RunsException.NotFound(runId).Message), null);
+        }
         var subscription = Subscribe(socket, subscriptions, runId, since);
         return (new Dictionary<string, object?> { ["ok"] = true, ["runId"] = runId, ["status"] = subscription.Run.Status?.ToWire() }, subscription);
     }
@@ -171,7 +200,7 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
         return new Dictionary<string, object?> { ["ok"] = true };
     }
 
-    private object Resize(JsonElement payload)
+    private object Resize(RunsPrincipal principal, JsonElement payload)
     {
         const string Shape = "resize expects an object {\"runId\": string, \"cols\": number, \"rows\": number}";
         if (payload.ValueKind != JsonValueKind.Object || !TryReadRunId(payload, out var runId))
@@ -186,6 +215,14 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
         if (!PtySize.TryCreate(cols, rows, out _, out var error))
         {
             return Refusal(error!);
+        }
+        if (!principal.Has(RunScopes.Write))
+        {
+            return Refusal(RunAccess.Refusal(RunScopes.Write));
+        }
+        if (!principal.AllWorkspaces && (runs.Find(runId) is not { } run || !principal.Sees(run.WorkspaceId)))
+        {
+            return Refusal(RunsException.NotFound(runId).Message);
         }
         return runs.Resize(runId, new TerminalSize(cols, rows)) is { } refused ? Refusal(refused) : new Dictionary<string, object?> { ["ok"] = true };
     }

@@ -12,7 +12,7 @@ public static class NodeDriver
 {
     public static string Directory => RepoPaths.NodeClient;
 
-    public static async Task<JsonElement> RunAsync(string script, IEnumerable<string> arguments, TimeSpan timeout)
+    public static async Task<JsonElement> RunAsync(string script, IEnumerable<string> arguments, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
         var startInfo = new ProcessStartInfo("node")
         {
@@ -22,6 +22,10 @@ public static class NodeDriver
             UseShellExecute = false,
         };
         startInfo.ArgumentList.Add(script);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[name] = value;
+        }
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);

@@ -6,7 +6,7 @@ import { formatBytes } from "./format.js";
 
 /**
  * @param {{$: (id: string) => HTMLElement, api: object, selection: import("./selected-run.js").Selection,
- *          refreshRuns: () => Promise<void>, notice: (text: string) => void, authFailed: () => void}} app
+ *          refreshRuns: () => Promise<void>, notice: (text: string) => void, authFailed: (reason?: string) => void}} app
  */
 export function bindActions({ $, api, selection, refreshRuns, notice, authFailed }) {
   $("cancel").addEventListener("click", async () => {
@@ -19,7 +19,7 @@ export function bindActions({ $, api, selection, refreshRuns, notice, authFailed
       notice(answer?.status === "cancelled" ? `Cancel requested for ${runId}.` : `${runId} had already ended (${answer?.status}).`);
       refreshRuns().catch(() => {});
     } catch (err) {
-      if (err instanceof UnauthorizedError) return authFailed();
+      if (err instanceof UnauthorizedError) return authFailed(err.reason);
       notice(`Could not cancel: ${err.message}`);
       selection.renderHeader();
     }
@@ -51,7 +51,7 @@ export function bindActions({ $, api, selection, refreshRuns, notice, authFailed
       saveBlob(blob, `${runId}.log`);
       notice(`Downloaded ${runId}.log (${formatBytes(blob.size)}).`);
     } catch (err) {
-      if (err instanceof UnauthorizedError) return authFailed();
+      if (err instanceof UnauthorizedError) return authFailed(err.reason);
       notice(`Download failed: ${err.message}`);
     } finally {
       selection.renderHeader();

@@ -1,9 +1,12 @@
 // The REST API (docs/api.md section 3), always with the bearer token.
+import { refusalText } from "./auth-text.js";
 
 export class UnauthorizedError extends Error {
-  constructor() {
+  /** @param {string} [reason] the server's message: "Token expired" asks for a new token. */
+  constructor(reason) {
     super("The server refused the token (401 Unauthorized).");
     this.name = "UnauthorizedError";
+    this.reason = reason;
   }
 }
 
@@ -26,7 +29,10 @@ export function createApi(getToken) {
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
     });
-    if (response.status === 401) throw new UnauthorizedError();
+    if (response.status === 401) {
+      const refusal = await response.json().catch(() => null);
+      throw new UnauthorizedError(refusal?.error?.message);
+    }
     if (raw && response.ok) return response;
     const text = await response.text();
     let json = null;
@@ -36,13 +42,15 @@ export function createApi(getToken) {
       // not JSON: reported below if the status is an error
     }
     if (!response.ok && !allow.includes(response.status)) {
-      throw new ApiError(response.status, json?.error?.message ?? (text || response.statusText));
+      throw new ApiError(response.status, refusalText(response.status, json?.error?.message ?? (text || response.statusText)));
     }
     return json;
   }
 
   const run = (id) => `/runs/${encodeURIComponent(id)}`;
   return {
+    // Who the token names and what it opens (docs/api.md section 2).
+    me: () => send("GET", "/auth/me"),
     listRuns: (limit = 100) => send("GET", `/runs?limit=${limit}`),
     getRun: (id) => send("GET", run(id)),
     // body: {command} or {stages: [{name, command}]}, and workspaceId, executor, tty, cols, rows

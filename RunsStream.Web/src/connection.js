@@ -6,6 +6,7 @@
 // connection (server restart, network, "slow consumer") the reconnect resumes exactly where
 // the output stopped: no line lost, none doubled.
 import { io } from "socket.io-client";
+import { EXPIRED } from "./auth-text.js";
 
 export const NAMESPACE = "/runs";
 const RESIZE_ACK_MS = 10000;
@@ -15,7 +16,7 @@ export class RunsConnection {
    * @param {{getToken: () => string, onState: (state: string, text: string) => void,
    *          onEvent: (ev: object) => void, onStage: (ev: object) => void,
    *          onAck: (runId: string, ack: object) => void,
-   *          onUnauthorized: () => void}} hooks
+   *          onUnauthorized: (reason: string) => void}} hooks
    */
   constructor(hooks) {
     this.hooks = hooks;
@@ -43,15 +44,20 @@ export class RunsConnection {
       if (reason === "io server disconnect") socket.connect();
     });
     socket.on("connect_error", (err) => {
-      if (err?.message === "Unauthorized") {
-        hooks.onState("unauthorized", "Token refused");
-        hooks.onUnauthorized();
+      if (err?.message === "Unauthorized" || err?.message === EXPIRED) {
+        hooks.onState("unauthorized", err.message === EXPIRED ? "Token expired" : "Token refused");
+        hooks.onUnauthorized(err.message);
         return;
       }
       hooks.onState("reconnecting", `Cannot reach the server (${err?.message ?? "error"}); retrying…`);
     });
     socket.io.on("reconnect_attempt", (attempt) => {
       hooks.onState("reconnecting", `Reconnecting (attempt ${attempt})…`);
+    });
+    // The server ends a socket when its token expires, and says so first (docs/api.md section 2).
+    socket.on("token-expired", () => {
+      hooks.onState("unauthorized", "Token expired");
+      hooks.onUnauthorized(EXPIRED);
     });
     socket.on("run-event", (ev) => {
       if (this.take(ev)) hooks.onEvent(ev);

@@ -10,6 +10,7 @@ import { RunsList } from "./runs-list.js";
 import { RunsState } from "./run-state.js";
 import { Selection } from "./selected-run.js";
 import { takeTokenFromUrl, tokenStore } from "./token.js";
+import { signedInText, tokenPrompt } from "./auth-text.js";
 
 const POLL_MS = 1500;
 const HIDDEN_POLL_MS = 10000;
@@ -33,7 +34,7 @@ const connection = new RunsConnection({
     if (ack.status === null) notice(`The server does not know ${runId} (yet); waiting for its events.`);
     selection.onSubscribed(runId);
   },
-  onUnauthorized: () => authFailed(),
+  onUnauthorized: (reason) => authFailed(reason),
 });
 
 const selection = new Selection({ $, api, runs, connection, list, notice, authFailed, onRunsChanged: renderRuns });
@@ -52,10 +53,19 @@ function showTokenDialog(error) {
   $("token").focus();
 }
 
-function authFailed(message) {
+/** @param {string} [reason] the server's refusal: "Token expired" asks for a new token. */
+function authFailed(reason) {
   stop();
   tokenStore.clear();
-  showTokenDialog(message ?? "The server refused this token (401 Unauthorized). Enter the token that scripts/run printed.");
+  showSignedIn(null);
+  showTokenDialog(tokenPrompt(reason));
+}
+
+/** The top bar's "Signed in as ... · workspaces ... · scopes" (GET /auth/me). */
+function showSignedIn(me) {
+  const el = $("signed-in");
+  el.textContent = signedInText(me);
+  el.hidden = !el.textContent;
 }
 
 $("token-form").addEventListener("submit", (e) => {
@@ -72,6 +82,7 @@ $("token-dialog").addEventListener("cancel", (e) => {
 $("change-token").addEventListener("click", () => {
   stop();
   tokenStore.clear();
+  showSignedIn(null);
   showTokenDialog();
 });
 
@@ -79,9 +90,10 @@ $("change-token").addEventListener("click", () => {
 
 async function start() {
   try {
+    showSignedIn(await api.me());
     await refreshRuns();
   } catch (err) {
-    if (err instanceof UnauthorizedError) return authFailed();
+    if (err instanceof UnauthorizedError) return authFailed(err.reason);
     showConnection("offline", `Cannot reach the server: ${err.message}`);
   }
   started = true;
@@ -105,7 +117,7 @@ function schedulePoll() {
       await refreshRuns();
       $("runs-error").hidden = true;
     } catch (err) {
-      if (err instanceof UnauthorizedError) return authFailed();
+      if (err instanceof UnauthorizedError) return authFailed(err.reason);
       $("runs-error").textContent = `The runs list is not up to date: ${err.message}`;
       $("runs-error").hidden = false;
     }

@@ -17,7 +17,7 @@ export class Selection {
   /**
    * @param {{$: (id: string) => HTMLElement, api: object, runs: import("./run-state.js").RunsState,
    *          connection: import("./connection.js").RunsConnection, list: import("./runs-list.js").RunsList,
-   *          notice: (text: string) => void, authFailed: () => void, onRunsChanged: () => void}} deps
+   *          notice: (text: string) => void, authFailed: (reason?: string) => void, onRunsChanged: () => void}} deps
    */
   constructor(deps) {
     this.deps = deps;
@@ -68,7 +68,7 @@ export class Selection {
       try {
         run = runs.merge(await api.getRun(runId));
       } catch (err) {
-        if (err instanceof UnauthorizedError) return authFailed();
+        if (err instanceof UnauthorizedError) return authFailed(err.reason);
         // An unknown id is still watched: an external executor may publish into it later.
         if (err instanceof ApiError && err.status === 404) notice(`The server does not know ${runId} (yet); waiting for its events.`);
         else notice(`Cannot load ${runId}: ${err.message}`);

@@ -8,7 +8,7 @@ import { startRequest } from "./start-request.js";
 /**
  * @param {{$: (id: string) => HTMLElement, api: object, runs: import("./run-state.js").RunsState,
  *          selection: import("./selected-run.js").Selection, renderRuns: () => void,
- *          refreshRuns: () => Promise<void>, authFailed: () => void}} app
+ *          refreshRuns: () => Promise<void>, authFailed: (reason?: string) => void}} app
  */
 export function bindStartForm({ $, api, runs, selection, renderRuns, refreshRuns, authFailed }) {
   const form = $("start-form");
@@ -59,7 +59,7 @@ export function bindStartForm({ $, api, runs, selection, renderRuns, refreshRuns
       selection.select(runId);
       refreshRuns().catch(() => {});
     } catch (err) {
-      if (err instanceof UnauthorizedError) return authFailed();
+      if (err instanceof UnauthorizedError) return authFailed(err.reason);
       showError(`Could not start the run: ${err.message}`);
     } finally {
       button.disabled = false;

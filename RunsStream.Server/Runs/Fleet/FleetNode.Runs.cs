@@ -57,22 +57,22 @@ internal sealed partial class FleetNode
         _runs.ReleaseLease(run);
     }
 
-    public async Task CancelElsewhereAsync(RunRecord record, string reason, CancellationToken cancellationToken)
+    public async Task CancelElsewhereAsync(RunRecord record, string reason, string? by, CancellationToken cancellationToken)
     {
         if (record.Status == RunStatus.Queued
-            && await _queue.CancelQueuedAsync(record.RunId, reason, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false) is { } cancelled)
+            && await _queue.CancelQueuedAsync(record.RunId, reason, by, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false) is { } cancelled)
         {
             Publish([cancelled]);
             return;
         }
         // Claimed by a node: it hears at once over Redis, or at its next renewal from the row.
-        await _queue.RequestCancelAsync(record.RunId, reason, cancellationToken).ConfigureAwait(false);
+        await _queue.RequestCancelAsync(record.RunId, reason, by, cancellationToken).ConfigureAwait(false);
         await _bus.PublishCancelAsync(record.RunId, reason, _options.NodeId).ConfigureAwait(false);
     }
 
-    public async Task<PublishOutcome> PublishAsync(string runId, IReadOnlyList<PublishedEvent> events, CancellationToken cancellationToken)
+    public async Task<PublishOutcome> PublishAsync(string runId, IReadOnlyList<PublishedEvent> events, string? by, CancellationToken cancellationToken)
     {
-        var (outcome, appended) = await _queue.PublishExternalAsync(runId, events, _time, cancellationToken).ConfigureAwait(false);
+        var (outcome, appended) = await _queue.PublishExternalAsync(runId, events, by, _time, cancellationToken).ConfigureAwait(false);
         Publish(appended);
         return outcome;
     }

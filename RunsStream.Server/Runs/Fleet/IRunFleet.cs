@@ -25,8 +25,8 @@ internal interface IRunFleet
     /// Cancels a run this node does not execute: a queued one at once in the store (its
     /// `cancelled` event goes to every node), a claimed one by asking the node that holds it.
     /// </summary>
-    Task CancelElsewhereAsync(RunRecord record, string reason, CancellationToken cancellationToken);
+    Task CancelElsewhereAsync(RunRecord record, string reason, string? by, CancellationToken cancellationToken);
 
     /// <summary>Appends an external executor's events to a run in the shared store (all or nothing).</summary>
-    Task<PublishOutcome> PublishAsync(string runId, IReadOnlyList<PublishedEvent> events, CancellationToken cancellationToken);
+    Task<PublishOutcome> PublishAsync(string runId, IReadOnlyList<PublishedEvent> events, string? by, CancellationToken cancellationToken);
 }

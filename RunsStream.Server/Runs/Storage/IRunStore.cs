@@ -23,8 +23,11 @@ internal interface IRunStore : IAsyncDisposable
 
     RunRecord? GetRun(string runId);
 
-    /// <summary>Runs newest first; <paramref name="before"/> is a cursor (a run id), exclusive.</summary>
-    IReadOnlyList<RunRecord> ListRuns(int limit, RunRecord? before, RunStatus? status);
+    /// <summary>
+    /// Runs newest first; <paramref name="before"/> is a cursor (a run id), exclusive; only those of
+    /// <paramref name="workspaces"/> (a run without one is in "default") unless it is null.
+    /// </summary>
+    IReadOnlyList<RunRecord> ListRuns(int limit, RunRecord? before, RunStatus? status, IReadOnlyCollection<string>? workspaces = null);
 
     /// <summary>Runs a previous process left queued or running.</summary>
     IReadOnlyList<RunRecord> ListUnfinished();

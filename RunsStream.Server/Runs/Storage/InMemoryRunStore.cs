@@ -65,7 +65,7 @@ internal sealed class InMemoryRunStore : IRunStore
         }
     }
 
-    public IReadOnlyList<RunRecord> ListRuns(int limit, RunRecord? before, RunStatus? status)
+    public IReadOnlyList<RunRecord> ListRuns(int limit, RunRecord? before, RunStatus? status, IReadOnlyCollection<string>? workspaces = null)
     {
         lock (_lock)
         {
@@ -77,6 +77,10 @@ internal sealed class InMemoryRunStore : IRunStore
             if (status is { } wanted)
             {
                 runs = runs.Where(r => r.Status == wanted);
+            }
+            if (workspaces is not null)
+            {
+                runs = runs.Where(r => workspaces.Contains(r.WorkspaceId ?? Auth.RunsPrincipal.DefaultWorkspace));
             }
             return runs.Take(limit).ToList();
         }

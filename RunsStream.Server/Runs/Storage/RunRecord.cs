@@ -26,6 +26,12 @@ internal sealed record RunRecord(
     /// <summary>The size of a terminal run's terminal at its start; null for a run on pipes.</summary>
     public Execution.TerminalSize? Tty { get; init; }
 
+    /// <summary>The user (token sub) who started the run, or whose publish created it; null before issue 15.</summary>
+    public string? CreatedBy { get; init; }
+
+    /// <summary>The user who asked to cancel the run; null when nobody did.</summary>
+    public string? CancelledBy { get; init; }
+
     /// <summary>Output bytes of both streams, the length of the raw log.</summary>
     public long OutputBytes => StdoutBytes + StderrBytes;
 }

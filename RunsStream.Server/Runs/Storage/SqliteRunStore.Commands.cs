@@ -17,15 +17,15 @@ internal sealed partial class SqliteRunStore
             _saveRun = Prepare(connection, transaction, """
                 INSERT INTO runs(run_id, status, command, workspace_id, created_at, started_at, finished_at, exit_code, reason, external,
                                  last_seq, stdout_bytes, stderr_bytes, gap_from, gap_to, gap_bytes, gap_from_offset, gap_to_offset, gap_at,
-                                 executor, stages, tty)
+                                 executor, stages, tty, created_by, cancelled_by)
                 VALUES($id, $status, $command, $workspace, $created, $started, $finished, $exit, $reason, $external,
-                       $last, $out, $err, $gfrom, $gto, $gbytes, $gfromoff, $gtooff, $gat, $executor, $stages, $tty)
+                       $last, $out, $err, $gfrom, $gto, $gbytes, $gfromoff, $gtooff, $gat, $executor, $stages, $tty, $createdby, $cancelledby)
                 ON CONFLICT(run_id) DO UPDATE SET status=$status, started_at=$started, finished_at=$finished, exit_code=$exit,
                     reason=$reason, last_seq=MAX(last_seq, $last), stdout_bytes=$out, stderr_bytes=$err,
                     gap_from=$gfrom, gap_to=$gto, gap_bytes=$gbytes, gap_from_offset=$gfromoff, gap_to_offset=$gtooff, gap_at=$gat,
-                    stages=$stages
+                    stages=$stages, cancelled_by=COALESCE($cancelledby, cancelled_by)
                 """, "$id", "$status", "$command", "$workspace", "$created", "$started", "$finished", "$exit", "$reason", "$external",
-                "$last", "$out", "$err", "$gfrom", "$gto", "$gbytes", "$gfromoff", "$gtooff", "$gat", "$executor", "$stages", "$tty");
+                "$last", "$out", "$err", "$gfrom", "$gto", "$gbytes", "$gfromoff", "$gtooff", "$gat", "$executor", "$stages", "$tty", "$createdby", "$cancelledby");
             _appendEvent = Prepare(connection, transaction, """
                 INSERT OR REPLACE INTO events(run_id, seq, type, data, ts, status, reason, exit_code, stdout_bytes, stderr_bytes, out_offset, stream_offset,
                                               stage_name, stage_index, duration_ms)
@@ -72,6 +72,8 @@ internal sealed partial class SqliteRunStore
             Set(c, "$executor", run.Executor);
             Set(c, "$stages", run.Stages is { } stages ? StagesJson.Write(stages) : null);
             Set(c, "$tty", run.Tty is { } tty ? tty.ToString() : null);
+            Set(c, "$createdby", run.CreatedBy);
+            Set(c, "$cancelledby", run.CancelledBy);
             c.ExecuteNonQuery();
         }
 

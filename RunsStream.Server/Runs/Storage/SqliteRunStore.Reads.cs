@@ -9,7 +9,7 @@ internal sealed partial class SqliteRunStore
     private const string RunColumns = """
         run_id, status, command, workspace_id, created_at, started_at, finished_at, exit_code, reason, external,
         last_seq, stdout_bytes, stderr_bytes, gap_from, gap_to, gap_bytes, gap_from_offset, gap_to_offset, gap_at,
-        executor, stages, tty
+        executor, stages, tty, created_by, cancelled_by
         """;
 
     public RunRecord? GetRun(string runId)
@@ -22,7 +22,7 @@ internal sealed partial class SqliteRunStore
         return reader.Read() ? ReadRun(reader) : null;
     }
 
-    public IReadOnlyList<RunRecord> ListRuns(int limit, RunRecord? before, RunStatus? status)
+    public IReadOnlyList<RunRecord> ListRuns(int limit, RunRecord? before, RunStatus? status, IReadOnlyCollection<string>? workspaces = null)
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
@@ -37,6 +37,17 @@ internal sealed partial class SqliteRunStore
         {
             where.Add("status = $status");
             command.Parameters.AddWithValue("$status", wanted.ToWire());
+        }
+        if (workspaces is not null)
+        {
+            // In the query, not after it: a page of `limit` is a page of what the token may see.
+            var names = workspaces.Select((w, i) => "$w" + i).ToArray();
+            where.Add(names.Length == 0 ? "0" : $"COALESCE(workspace_id, 'default') IN ({string.Join(", ", names)})");
+            var i = 0;
+            foreach (var workspace in workspaces)
+            {
+                command.Parameters.AddWithValue(names[i++], workspace);
+            }
         }
         command.CommandText = $"SELECT {RunColumns} FROM runs {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY created_at DESC, run_id DESC LIMIT $limit";
         command.Parameters.AddWithValue("$limit", limit);
@@ -105,6 +116,8 @@ internal sealed partial class SqliteRunStore
             Executor = r.IsDBNull(19) ? (r.GetInt64(9) != 0 ? null : ProcessExecutorName) : r.GetString(19),
             Stages = r.IsDBNull(20) ? null : StagesJson.Read(r.GetString(20)),
             Tty = r.IsDBNull(21) ? null : Execution.TerminalSize.Parse(r.GetString(21)),
+            CreatedBy = r.IsDBNull(22) ? null : r.GetString(22),
+            CancelledBy = r.IsDBNull(23) ? null : r.GetString(23),
         };
     }
 

@@ -11,12 +11,13 @@ internal sealed partial class SqliteRunStore
     /// </summary>
     /// <remarks>
     /// Version 2 (issue 13) added runs.executor and runs.stages (a pipeline's stages as JSON)
-    /// and the stage columns of events; version 3 runs.tty (a terminal run's size, "COLSxROWS"). Migrations only add columns, so a database of an older
+    /// and the stage columns of events; version 3 runs.tty (a terminal run's size, "COLSxROWS"); version 4 (issue 15) runs.created_by
+    /// and runs.cancelled_by (the token's sub). Migrations only add columns, so a database of an older
     /// server opens as it is and an older server still reads a newer one.
     /// </remarks>
     private static class Schema
     {
-        public const int Version = 3;
+        public const int Version = 4;
 
         // Columns added after version 1: table, column, declaration.
         private static readonly (string Table, string Column, string Declaration)[] Added =
@@ -27,6 +28,8 @@ internal sealed partial class SqliteRunStore
             ("events", "stage_index", "INTEGER"),
             ("events", "duration_ms", "INTEGER"),
             ("runs", "tty", "TEXT"),
+            ("runs", "created_by", "TEXT"),
+            ("runs", "cancelled_by", "TEXT"),
         ];
 
         public static void Apply(SqliteConnection connection)

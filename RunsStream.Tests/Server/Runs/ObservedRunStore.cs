@@ -29,7 +29,7 @@ internal sealed class ObservedRunStore(InMemoryRunStore inner) : IRunStore
 
     public RunRecord? GetRun(string runId) => inner.GetRun(runId);
 
-    public IReadOnlyList<RunRecord> ListRuns(int limit, RunRecord? before, RunStatus? status) => inner.ListRuns(limit, before, status);
+    public IReadOnlyList<RunRecord> ListRuns(int limit, RunRecord? before, RunStatus? status, IReadOnlyCollection<string>? workspaces = null) => inner.ListRuns(limit, before, status, workspaces);
 
     public IReadOnlyList<RunRecord> ListUnfinished() => inner.ListUnfinished();
 

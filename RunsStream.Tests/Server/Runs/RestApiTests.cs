@@ -34,8 +34,8 @@ public sealed class RestApiTests
         var runId = await _server.StartRunAsync("printf tail; exit 3", "ws-one");
         var run = await _server.WaitForTerminalAsync(runId);
         var keys = run.EnumerateObject().Select(p => p.Name).ToArray();
-        // The contract's nine, and the additive two of issue 13 (executor, stages).
-        Assert.That(keys, Is.EquivalentTo(new[] { "runId", "status", "command", "workspaceId", "createdAt", "startedAt", "finishedAt", "exitCode", "reason", "executor", "stages", "tty" }));
+        // The contract's nine, the additive ones of issue 13 (executor, stages, tty) and issue 15 (createdBy, cancelledBy).
+        Assert.That(keys, Is.EquivalentTo(new[] { "runId", "status", "command", "workspaceId", "createdAt", "startedAt", "finishedAt", "exitCode", "reason", "executor", "stages", "tty", "createdBy", "cancelledBy" }));
         Assert.That(run.GetProperty("status").GetString(), Is.EqualTo("failed"));
         Assert.That(run.GetProperty("exitCode").GetInt32(), Is.EqualTo(3));
         Assert.That(run.GetProperty("workspaceId").GetString(), Is.EqualTo("ws-one"));

@@ -74,8 +74,16 @@ public sealed class SqliteRunStoreSchemaTests
         version.Open();
         using var read = version.CreateCommand();
         read.CommandText = "PRAGMA user_version";
-        Assert.That(read.ExecuteScalar(), Is.EqualTo(3L));
+        Assert.That(read.ExecuteScalar(), Is.EqualTo(4L));
         Assert.That(store.GetRun("old-run")!.Tty, Is.Null, "a run stored before schema 3 ran on pipes");
+        Assert.That(store.GetRun("old-run")!.CreatedBy, Is.Null, "who started a run stored before schema 4 is unknown");
+
+        // Schema 4's columns: who started and who cancelled a run (issue 15).
+        store.Enqueue(new SaveRunWrite(store.GetRun("old-run")! with { CreatedBy = "alice", CancelledBy = "bob" }));
+        await store.FlushAsync();
+        Assert.That(store.GetRun("old-run")!.CancelledBy, Is.EqualTo("bob"));
+        Assert.That(store.ListRuns(10, null, null, ["default"]).Select(r => r.RunId), Is.EquivalentTo(new[] { "old-run", "old-external" }), "a run without a workspace is in default");
+        Assert.That(store.ListRuns(10, null, null, ["a"]), Is.Empty);
     }
 
     [Test]
