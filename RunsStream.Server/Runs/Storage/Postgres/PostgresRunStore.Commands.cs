@@ -1,0 +1,99 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace RunsStream.Server.Runs.Storage.Postgres;
+
+internal sealed partial class PostgresRunStore
+{
+    /// <summary>The statements of the writes, added to a batch that goes to PostgreSQL as one round trip.</summary>
+    private static class WriteCommands
+    {
+        private const string SaveRunSql = """
+            INSERT INTO runs(run_id, status, command, workspace_id, created_at, started_at, finished_at, exit_code, reason, external,
+                             last_seq, stdout_bytes, stderr_bytes, gap_from, gap_to, gap_bytes, gap_from_offset, gap_to_offset, gap_at,
+                             executor, stages, tty_cols, tty_rows)
+            VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+            ON CONFLICT(run_id) DO UPDATE SET status=EXCLUDED.status, started_at=EXCLUDED.started_at, finished_at=EXCLUDED.finished_at,
+                exit_code=EXCLUDED.exit_code, reason=EXCLUDED.reason, last_seq=GREATEST(runs.last_seq, EXCLUDED.last_seq),
+                stdout_bytes=EXCLUDED.stdout_bytes, stderr_bytes=EXCLUDED.stderr_bytes,
+                gap_from=EXCLUDED.gap_from, gap_to=EXCLUDED.gap_to, gap_bytes=EXCLUDED.gap_bytes, gap_from_offset=EXCLUDED.gap_from_offset,
+                gap_to_offset=EXCLUDED.gap_to_offset, gap_at=EXCLUDED.gap_at, stages=EXCLUDED.stages
+            """;
+
+        // An event written again (a retry after a crash of the writer's caller) replaces itself, as in SQLite.
+        private const string AppendEventSql = """
+            INSERT INTO events(run_id, seq, type, data, ts, status, reason, exit_code, stdout_bytes, stderr_bytes, out_offset, stream_offset,
+                               stage_name, stage_index, duration_ms)
+            VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            ON CONFLICT(run_id, seq) DO UPDATE SET type=EXCLUDED.type, data=EXCLUDED.data, ts=EXCLUDED.ts, status=EXCLUDED.status,
+                reason=EXCLUDED.reason, exit_code=EXCLUDED.exit_code, stdout_bytes=EXCLUDED.stdout_bytes, stderr_bytes=EXCLUDED.stderr_bytes,
+                out_offset=EXCLUDED.out_offset, stream_offset=EXCLUDED.stream_offset, stage_name=EXCLUDED.stage_name,
+                stage_index=EXCLUDED.stage_index, duration_ms=EXCLUDED.duration_ms
+            """;
+
+        private const string DropSql = """
+            DELETE FROM events WHERE run_id=$1 AND seq BETWEEN $2 AND $3;
+            """;
+
+        private const string RecordGapSql = """
+            UPDATE runs SET gap_from=$2, gap_to=$3, gap_bytes=$4, gap_from_offset=$5, gap_to_offset=$6, gap_at=$7 WHERE run_id=$1
+            """;
+
+        public static void Add(NpgsqlBatch batch, StoreWrite write)
+        {
+            switch (write)
+            {
+                case SaveRunWrite save:
+                    batch.BatchCommands.Add(SaveRun(save.Run));
+                    break;
+                case AppendEventWrite append:
+                    batch.BatchCommands.Add(AppendEvent(append));
+                    break;
+                case DropEventsWrite drop:
+                    batch.BatchCommands.Add(Command(DropSql, drop.RunId, drop.FromSeq, drop.ToSeq));
+                    var gap = drop.Gap;
+                    batch.BatchCommands.Add(Command(RecordGapSql, drop.RunId, gap.FromSeq, gap.ToSeq, gap.Bytes, gap.FromOffset, gap.ToOffset, GapTime(gap)));
+                    break;
+            }
+        }
+
+        private static NpgsqlBatchCommand SaveRun(RunRecord run)
+        {
+            var command = Command(SaveRunSql,
+                run.RunId, run.Status.ToWire(), run.Command, run.WorkspaceId, PostgresSchema.Time(run.CreatedAt),
+                Time(run.StartedAt), Time(run.FinishedAt), run.ExitCode, run.Reason, run.External,
+                run.LastSeq, run.StdoutBytes, run.StderrBytes,
+                run.Gap.FromSeq, run.Gap.ToSeq, run.Gap.Bytes, run.Gap.FromOffset, run.Gap.ToOffset, GapTime(run.Gap),
+                run.Executor, null, run.Tty?.Columns, run.Tty?.Rows);
+            command.Parameters[20] = new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = run.Stages is { } stages ? SqliteRunStore.StagesJson.Write(stages) : DBNull.Value };
+            return command;
+        }
+
+        private static NpgsqlBatchCommand AppendEvent(AppendEventWrite write)
+        {
+            var e = write.Event;
+            return Command(AppendEventSql,
+                e.RunId, e.Seq, (short)e.Type, e.DataUtf8Array, PostgresSchema.Time(e.Timestamp),
+                e.Stage is { } stage ? stage.Status.ToWire() : e.Status?.ToWire(),
+                e.Reason,
+                e.Stage is { } s ? s.ExitCode : e.ExitCode,
+                e.StdoutBytes, e.StderrBytes, write.Offset, write.StreamOffset,
+                e.Stage?.Name, e.Stage?.Index, e.Stage?.DurationMs);
+        }
+
+        private static DateTimeOffset? Time(DateTimeOffset? time) => time is { } t ? PostgresSchema.Time(t) : null;
+
+        private static DateTimeOffset? GapTime(RetentionGap gap) => gap.Exists ? PostgresSchema.Time(gap.At) : null;
+
+        /// <summary>A statement with positional parameters; a null is sent as a typed NULL.</summary>
+        private static NpgsqlBatchCommand Command(string sql, params object?[] values)
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            foreach (var value in values)
+            {
+                command.Parameters.Add(value is null ? new NpgsqlParameter { Value = DBNull.Value } : new NpgsqlParameter { Value = value });
+            }
+            return command;
+        }
+    }
+}
