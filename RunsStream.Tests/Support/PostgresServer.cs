@@ -173,7 +173,6 @@ public sealed class PostgresServer : IAsyncDisposable
             process.Kill();
             await process.WaitForExitAsync();
         }
-        NpgsqlConnection.ClearAllPools();
     }
 
     public async ValueTask DisposeAsync()
