@@ -46,6 +46,7 @@ public static class OptionsLoader
             Docker = LoadDocker(Get, dataDir),
             DockerRuns = Runs.Execution.Docker.DockerSettings.Load(configuration),
         };
+        options = options with { Fleet = FleetOptionsLoader.Load(Get, options.Host, options.Port) };
         if (options.Store is not ("sqlite" or "memory"))
         {
             throw new OptionsException($"STORE must be sqlite or memory; got \"{options.Store}\".");

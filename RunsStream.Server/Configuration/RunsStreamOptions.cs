@@ -92,6 +92,12 @@ public sealed record RunsStreamOptions
     /// <summary>DOCKER_MEMORY_BYTES, DOCKER_CPUS, DOCKER_PIDS, DOCKER_NETWORK: what a run of the "docker" executor gets.</summary>
     internal Runs.Execution.Docker.DockerSettings DockerRuns { get; init; } = Runs.Execution.Docker.DockerSettings.Default;
 
+    /// <summary>
+    /// Fleet mode (REDIS_URL and DATABASE_URL both set): the shared PostgreSQL and Redis, this
+    /// node's id and URL, the lease. Null for a single node (SQLite or memory, as STORE says).
+    /// </summary>
+    public FleetOptions? Fleet { get; init; }
+
     /// <summary>The URL Kestrel listens on, from <see cref="Host"/> and <see cref="Port"/> (IPv6 in brackets).</summary>
     public string Url => $"http://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}";
 }
