@@ -71,13 +71,13 @@ internal static class RunsEndpoints
         return Results.Json(page.Select(RunView.From), ApiJson.Options);
     }
 
-    private static IResult Get(string runId, RunsService runs)
+    private static async Task<IResult> Get(string runId, HttpContext context, RunsService runs)
     {
         if (!RunIds.IsValid(runId))
         {
             return BadRunId();
         }
-        return Results.Json(RunView.From(runs.Get(runId)), ApiJson.Options);
+        return Results.Json(RunView.From(await runs.GetAsync(runId, context.RequestAborted)), ApiJson.Options);
     }
 
     private static IResult Cancel(string runId, RunsService runs)
@@ -144,7 +144,7 @@ internal static class RunsEndpoints
         }
         follow |= followText == "1";
 
-        var run = runs.Get(runId);
+        var run = await runs.GetAsync(runId, context.RequestAborted);
         context.Response.ContentType = "text/plain; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers["X-Content-Type-Options"] = "nosniff";
