@@ -20,11 +20,13 @@ internal sealed partial class PostgresRunStore
                 gap_to_offset=EXCLUDED.gap_to_offset, gap_at=EXCLUDED.gap_at, stages=EXCLUDED.stages
             """;
 
-        // An event written again (a retry after a crash of the writer's caller) replaces itself, as in SQLite.
-        private const string AppendEventSql = """
+        // Every event of a run of appends in one statement (arrays unnested into rows): one
+        // statement to plan instead of thousands. An event written again replaces itself, as in SQLite.
+        private const string AppendEventsSql = """
             INSERT INTO events(run_id, seq, type, data, ts, status, reason, exit_code, stdout_bytes, stderr_bytes, out_offset, stream_offset,
                                stage_name, stage_index, duration_ms)
-            VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            SELECT * FROM unnest($1::text[], $2::bigint[], $3::smallint[], $4::bytea[], $5::timestamptz[], $6::text[], $7::text[], $8::int[],
+                                 $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::int[], $15::bigint[])
             ON CONFLICT(run_id, seq) DO UPDATE SET type=EXCLUDED.type, data=EXCLUDED.data, ts=EXCLUDED.ts, status=EXCLUDED.status,
                 reason=EXCLUDED.reason, exit_code=EXCLUDED.exit_code, stdout_bytes=EXCLUDED.stdout_bytes, stderr_bytes=EXCLUDED.stderr_bytes,
                 out_offset=EXCLUDED.out_offset, stream_offset=EXCLUDED.stream_offset, stage_name=EXCLUDED.stage_name,
@@ -39,6 +41,7 @@ internal sealed partial class PostgresRunStore
             UPDATE runs SET gap_from=$2, gap_to=$3, gap_bytes=$4, gap_from_offset=$5, gap_to_offset=$6, gap_at=$7 WHERE run_id=$1
             """;
 
+        /// <summary>Adds a write that is not an append (appends go in groups, <see cref="AddAppends"/>).</summary>
         public static void Add(NpgsqlBatch batch, StoreWrite write)
         {
             switch (write)
@@ -46,9 +49,8 @@ internal sealed partial class PostgresRunStore
                 case SaveRunWrite save:
                     batch.BatchCommands.Add(SaveRun(save.Run));
                     break;
-                case AppendEventWrite append:
-                    batch.BatchCommands.Add(AppendEvent(append));
-                    break;
+                case AppendEventWrite:
+                    throw new ArgumentException("appends are added in groups", nameof(write));
                 case DropEventsWrite drop:
                     batch.BatchCommands.Add(Command(DropSql, drop.RunId, drop.FromSeq, drop.ToSeq));
                     var gap = drop.Gap;
@@ -69,16 +71,36 @@ internal sealed partial class PostgresRunStore
             return command;
         }
 
-        private static NpgsqlBatchCommand AppendEvent(AppendEventWrite write)
+        /// <summary>Adds consecutive appends as one statement; an event given twice is written as its last copy.</summary>
+        public static void AddAppends(NpgsqlBatch batch, List<AppendEventWrite> appends)
         {
-            var e = write.Event;
-            return Command(AppendEventSql,
-                e.RunId, e.Seq, (short)e.Type, e.DataUtf8Array, PostgresSchema.Time(e.Timestamp),
-                e.Stage is { } stage ? stage.Status.ToWire() : e.Status?.ToWire(),
-                e.Reason,
-                e.Stage is { } s ? s.ExitCode : e.ExitCode,
-                e.StdoutBytes, e.StderrBytes, write.Offset, write.StreamOffset,
-                e.Stage?.Name, e.Stage?.Index, e.Stage?.DurationMs);
+            if (appends.Count == 0)
+            {
+                return;
+            }
+            var last = new Dictionary<(string, long), int>();
+            for (var i = 0; i < appends.Count; i++)
+            {
+                last[(appends[i].Event.RunId, appends[i].Event.Seq)] = i;
+            }
+            var rows = appends.Where((a, i) => last[(a.Event.RunId, a.Event.Seq)] == i).ToList();
+            T[] Column<T>(Func<AppendEventWrite, T> value) => rows.Select(value).ToArray();
+            batch.BatchCommands.Add(Command(AppendEventsSql,
+                Column(a => a.Event.RunId),
+                Column(a => a.Event.Seq),
+                Column(a => (short)a.Event.Type),
+                Column(a => a.Event.DataUtf8Array),
+                Column(a => PostgresSchema.Time(a.Event.Timestamp)),
+                Column(a => a.Event.Stage is { } stage ? stage.Status.ToWire() : a.Event.Status?.ToWire()),
+                Column(a => a.Event.Reason),
+                Column(a => a.Event.Stage is { } s ? s.ExitCode : a.Event.ExitCode),
+                Column(a => a.Event.StdoutBytes),
+                Column(a => a.Event.StderrBytes),
+                Column(a => a.Offset),
+                Column(a => a.StreamOffset),
+                Column(a => a.Event.Stage?.Name),
+                Column(a => a.Event.Stage?.Index),
+                Column(a => a.Event.Stage?.DurationMs)));
         }
 
         private static DateTimeOffset? Time(DateTimeOffset? time) => time is { } t ? PostgresSchema.Time(t) : null;

@@ -146,37 +146,39 @@ internal sealed partial class PostgresRunStore
     {
         var result = new List<RunEvent>();
         using var connection = async ? await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false) : _dataSource.OpenConnection();
-        // One statement, one snapshot: the gap (null columns when the run has no row) and the events.
-        using var command = new NpgsqlCommand("""
-            SELECT r.gap_from, r.gap_to, r.gap_bytes, r.gap_from_offset, r.gap_to_offset, r.gap_at,
-                   e.seq, e.type, e.data, e.ts, e.status, e.reason, e.exit_code, e.stdout_bytes, e.stderr_bytes, e.stage_name, e.stage_index, e.duration_ms
-            FROM (SELECT 1) one
-            LEFT JOIN runs r ON r.run_id = $1
-            LEFT JOIN LATERAL (SELECT * FROM events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) e ON true
-            ORDER BY e.seq
-            """, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = runId });
-        command.Parameters.Add(new NpgsqlParameter { Value = afterSeq });
-        command.Parameters.Add(new NpgsqlParameter { Value = maxEvents });
-        using var reader = async ? await command.ExecuteReaderAsync(ct).ConfigureAwait(false) : command.ExecuteReader();
+        // Two statements, one round trip: the gap, then the events (a range scan of the primary key).
+        using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("SELECT gap_from, gap_to, gap_bytes, gap_from_offset, gap_to_offset, gap_at FROM runs WHERE run_id = $1")
+                {
+                    Parameters = { new NpgsqlParameter { Value = runId } },
+                },
+                new NpgsqlBatchCommand("""
+                    SELECT seq, type, data, ts, status, reason, exit_code, stdout_bytes, stderr_bytes, stage_name, stage_index, duration_ms
+                    FROM events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3
+                    """)
+                {
+                    Parameters = { new NpgsqlParameter { Value = runId }, new NpgsqlParameter { Value = afterSeq }, new NpgsqlParameter { Value = maxEvents } },
+                },
+            },
+        };
+        using var reader = async ? await batch.ExecuteReaderAsync(ct).ConfigureAwait(false) : batch.ExecuteReader();
         var gap = RetentionGap.None;
+        if (async ? await reader.ReadAsync(ct).ConfigureAwait(false) : reader.Read())
+        {
+            gap = new RetentionGap(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
+                reader.IsDBNull(5) ? DateTimeOffset.UnixEpoch : reader.GetFieldValue<DateTimeOffset>(5));
+        }
+        _ = async ? await reader.NextResultAsync(ct).ConfigureAwait(false) : reader.NextResult();
+        var markerPending = gap.Exists && afterSeq < gap.ToSeq;
         var rows = 0;
         long bytes = 0;
-        var markerPending = false;
         while (async ? await reader.ReadAsync(ct).ConfigureAwait(false) : reader.Read())
         {
-            if (rows == 0 && !reader.IsDBNull(1))
-            {
-                gap = new RetentionGap(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
-                    reader.IsDBNull(5) ? DateTimeOffset.UnixEpoch : reader.GetFieldValue<DateTimeOffset>(5));
-                markerPending = gap.Exists && afterSeq < gap.ToSeq;
-            }
-            if (reader.IsDBNull(6))
-            {
-                break; // the run has no events after afterSeq
-            }
             rows++;
-            var seq = reader.GetInt64(6);
+            var seq = reader.GetInt64(0);
             if (gap.Exists && seq >= gap.FromSeq && seq <= gap.ToSeq)
             {
                 continue; // dropped, not yet deleted
@@ -203,25 +205,25 @@ internal sealed partial class PostgresRunStore
 
     private static RunEvent ReadEvent(string runId, NpgsqlDataReader r)
     {
-        var seq = r.GetInt64(6);
-        var type = (RunEventType)r.GetInt16(7);
-        var timestamp = r.GetFieldValue<DateTimeOffset>(9);
+        var seq = r.GetInt64(0);
+        var type = (RunEventType)r.GetInt16(1);
+        var timestamp = r.GetFieldValue<DateTimeOffset>(3);
         if (type == RunEventType.Stage)
         {
-            StageStatuses.TryParse(r.GetString(10), out var stageStatus);
-            var mark = new StageMark(r.GetString(15), r.GetInt32(16), stageStatus, r.IsDBNull(12) ? null : r.GetInt32(12), r.IsDBNull(17) ? null : r.GetInt64(17));
+            StageStatuses.TryParse(r.GetString(4), out var stageStatus);
+            var mark = new StageMark(r.GetString(9), r.GetInt32(10), stageStatus, r.IsDBNull(6) ? null : r.GetInt32(6), r.IsDBNull(11) ? null : r.GetInt64(11));
             return RunEvent.ForStage(runId, seq, mark, timestamp);
         }
         if (type != RunEventType.Status)
         {
-            return new RunEvent(runId, seq, type, r.GetFieldValue<byte[]>(8), timestamp);
+            return new RunEvent(runId, seq, type, r.GetFieldValue<byte[]>(2), timestamp);
         }
-        RunStatuses.TryParse(r.GetString(10), out var status);
+        RunStatuses.TryParse(r.GetString(4), out var status);
         return RunEvent.ForStatus(runId, seq, status, timestamp,
-            r.IsDBNull(11) ? null : r.GetString(11),
-            r.IsDBNull(12) ? null : r.GetInt32(12),
-            r.IsDBNull(13) ? null : r.GetInt64(13),
-            r.IsDBNull(14) ? null : r.GetInt64(14));
+            r.IsDBNull(5) ? null : r.GetString(5),
+            r.IsDBNull(6) ? null : r.GetInt32(6),
+            r.IsDBNull(7) ? null : r.GetInt64(7),
+            r.IsDBNull(8) ? null : r.GetInt64(8));
     }
 
     public IEnumerable<OutputChunk> ReadOutput(string runId, RunEventType? stream, long from, long to)

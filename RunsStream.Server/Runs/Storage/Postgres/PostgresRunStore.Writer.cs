@@ -139,6 +139,8 @@ internal sealed partial class PostgresRunStore
         var tokens = await ReadLeaseTokensAsync(connection, transaction, batch).ConfigureAwait(false);
         var outcome = new BatchOutcome();
         await using var commands = new NpgsqlBatch(connection, transaction);
+        // Consecutive appends go as one statement; the writes keep their order otherwise.
+        var appends = new List<AppendEventWrite>();
         foreach (var item in batch)
         {
             if (item is not StoreWrite write)
@@ -150,12 +152,17 @@ internal sealed partial class PostgresRunStore
                 outcome.Fenced.Add(write);
                 continue;
             }
-            WriteCommands.Add(commands, write);
             if (write is AppendEventWrite append)
             {
+                appends.Add(append);
                 outcome.Committed.Add(append.Event);
+                continue;
             }
+            WriteCommands.AddAppends(commands, appends);
+            appends.Clear();
+            WriteCommands.Add(commands, write);
         }
+        WriteCommands.AddAppends(commands, appends);
         if (commands.BatchCommands.Count > 0)
         {
             await commands.ExecuteNonQueryAsync().ConfigureAwait(false);

@@ -77,6 +77,10 @@ internal static class PostgresSchema
             stage_index int,
             duration_ms bigint,
             PRIMARY KEY(run_id, seq));
+        -- Replay reads a run's events in seq order from the primary key; without statistics
+        -- PostgreSQL sorts a bitmap scan of the whole run instead (measured: 85 ms instead of 1 ms
+        -- per 1,024 events of a 200,000-event run). Analyze this table often, not at 10 % growth.
+        ALTER TABLE events SET (autovacuum_analyze_scale_factor = 0.01, autovacuum_analyze_threshold = 5000);
         CREATE TABLE deleted_runs(
             run_id text PRIMARY KEY,
             deleted_at timestamptz NOT NULL);
