@@ -247,6 +247,23 @@ public sealed class PostgresRunStoreTests
         Assert.That(_store.GetRun(id)!.Status, Is.EqualTo(RunStatus.Running), "the fenced save did not land");
     }
 
+    [Test]
+    public async Task An_event_written_twice_in_one_batch_is_stored_once_as_its_last_copy()
+    {
+        // One INSERT carries a batch's appends; PostgreSQL refuses one that updates a row twice,
+        // which would fail the batch at every retry and stop the store.
+        var id = NewId();
+        var owner = new RecordingListener();
+        _store.Enqueue(new SaveRunWrite(Run(id)));
+        _store.Enqueue(new AppendEventWrite(new RunEvent(id, 1, RunEventType.Stdout, "first", T0), 0, 0, owner));
+        _store.Enqueue(new AppendEventWrite(new RunEvent(id, 1, RunEventType.Stdout, "again", T0), 0, 0, owner));
+        await _store.FlushAsync().WaitAsync(Timeout);
+
+        Assert.That((await _store.ReadEventsAsync(id, 0, 10, 1 << 20)).Select(e => e.Data), Is.EqualTo(new[] { "again" }));
+        Assert.That(owner.Persisted, Is.EqualTo(new long[] { 1 }));
+        Assert.That(_store.Health.IsWritable, Is.True);
+    }
+
     private async Task SqlAsync(string sql)
     {
         await using var connection = new NpgsqlConnection(_connectionString);
