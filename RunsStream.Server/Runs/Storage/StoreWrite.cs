@@ -1,7 +1,16 @@
 namespace RunsStream.Server.Runs.Storage;
 
 /// <summary>A queued write. <see cref="Owner"/> hears when its events are durable.</summary>
-internal abstract record StoreWrite(IPersistenceListener? Owner);
+internal abstract record StoreWrite(IPersistenceListener? Owner)
+{
+    /// <summary>
+    /// The lease's fencing token of the node that wrote it (fleet mode, issue 14): a store that
+    /// keeps leases (PostgreSQL) drops the write when the run's lease_token is no longer this
+    /// one, and tells <see cref="Owner"/> (<see cref="IPersistenceListener.OnFenced"/>). Null
+    /// applies the write as it is; the single-node stores ignore it.
+    /// </summary>
+    public long? Fence { get; init; }
+}
 
 /// <summary>Insert or update a run's metadata.</summary>
 internal sealed record SaveRunWrite(RunRecord Run, IPersistenceListener? Owner = null) : StoreWrite(Owner);
@@ -19,4 +28,10 @@ internal sealed record DropEventsWrite(string RunId, long FromSeq, long ToSeq, R
 internal interface IPersistenceListener
 {
     void OnPersisted(long seq);
+
+    /// <summary>
+    /// A write for <paramref name="runId"/> was dropped because its fence is stale: another node
+    /// took the run over, so this one must stop executing it (its later writes are dropped too).
+    /// </summary>
+    void OnFenced(string runId);
 }
