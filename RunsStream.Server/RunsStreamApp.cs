@@ -34,7 +34,7 @@ public static class RunsStreamApp
     public static WebApplication Build(RunsStreamOptions options, WebApplicationBuilder? builder = null)
     {
         builder ??= WebApplication.CreateSlimBuilder();
-        DataDirectoryPermissions.Apply(options.DataDirectory, options.Store == "memory" ? null : SqliteRunStore.FileName);
+        DataDirectoryPermissions.Apply(options.DataDirectory, options.Store == "memory" || options.Fleet is not null ? null : SqliteRunStore.FileName);
         TlsListener.Configure(builder, options);
         // Socket completions run their continuations inline instead of hopping through the
         // thread pool: a broadcast to many connections is mostly such continuations (each
@@ -49,7 +49,10 @@ public static class RunsStreamApp
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new TokenValidator(options.AuthToken, options.Jwt));
-        builder.Services.AddSingleton<IRunStore>(sp => options.Store == "memory"
+        builder.Services.AddSingleton<IRunStore>(sp => options.Fleet is { } fleet
+            // Fleet mode: the store every node shares (issue 14).
+            ? new Runs.Storage.Postgres.PostgresRunStore(fleet.DatabaseConnectionString, sp.GetRequiredService<ILogger<Runs.Storage.Postgres.PostgresRunStore>>(), sp.GetRequiredService<TimeProvider>())
+            : options.Store == "memory"
             ? new InMemoryRunStore()
             : new SqliteRunStore(options.DataDirectory, sp.GetRequiredService<ILogger<SqliteRunStore>>(), sp.GetRequiredService<TimeProvider>()));
         // RunsService is public for embedders, its constructor is not: built here, from the store.

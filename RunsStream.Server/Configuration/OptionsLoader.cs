@@ -59,6 +59,7 @@ public static class OptionsLoader
         {
             throw new OptionsException("TLS_REDIRECT_PORT needs TLS_CERT and TLS_KEY.");
         }
+        options = options with { Fleet = FleetOptionsLoader.Load(Get, options.Host, options.Port) };
         if (options.Store is not ("sqlite" or "memory"))
         {
             throw new OptionsException($"STORE must be sqlite or memory; got \"{options.Store}\".");

@@ -125,6 +125,12 @@ public sealed record RunsStreamOptions
     /// <summary>Whether the server speaks HTTPS (TLS_CERT and TLS_KEY are set).</summary>
     public bool Tls => TlsCertificate is not null;
 
+    /// <summary>
+    /// Fleet mode (REDIS_URL and DATABASE_URL both set): the shared PostgreSQL and Redis, this
+    /// node's id and URL, the lease. Null for a single node (SQLite or memory, as STORE says).
+    /// </summary>
+    public FleetOptions? Fleet { get; init; }
+
     /// <summary>The URL Kestrel listens on, from <see cref="Host"/> and <see cref="Port"/> (IPv6 in brackets).</summary>
     public string Url => $"{(Tls ? "https" : "http")}://{UrlHost}:{Port}";
 

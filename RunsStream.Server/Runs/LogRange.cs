@@ -55,7 +55,7 @@ internal static class LogRange
         response.StatusCode = StatusCodes.Status206PartialContent;
         response.Headers.ContentRange = $"bytes {first}-{last}/{total}";
         response.ContentLength = last - first + 1;
-        foreach (var chunk in runs.ReadOutput(run.RunId, stream, first, last + 1))
+        await foreach (var chunk in runs.ReadOutputAsync(run.RunId, stream, first, last + 1, context.RequestAborted))
         {
             var bytes = Encoding.UTF8.GetBytes(chunk.Data);
             var start = (int)Math.Max(0, first - chunk.Offset);

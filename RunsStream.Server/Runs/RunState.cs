@@ -353,6 +353,16 @@ internal sealed partial class RunState : IPersistenceListener
         _flow.OnPersisted(durable);
     }
 
+    /// <summary>
+    /// Another node took this run over (its lease expired): this node must not go on executing
+    /// it. Its writes are dropped by the store from now on; the new owner has already ended the
+    /// run in the store (failed, "node lost"), so ending it here is only to stop the process.
+    /// </summary>
+    void IPersistenceListener.OnFenced(string runId) => Execution.RequestEnd(RunStatus.Failed, FencedReason, TimeSpan.Zero);
+
+    /// <summary>The reason a run's local execution ends with when its lease was lost.</summary>
+    internal const string FencedReason = "lease lost";
+
     /// <summary>Flow control for the output pump: see <see cref="StoreFlowControl"/>.</summary>
     internal ValueTask WaitForStoreAsync() => _flow.WaitAsync();
 

@@ -144,7 +144,7 @@ internal sealed class RunStoreReader(string runId, IRunStore store)
         await ReadSlots.WaitAsync();
         try
         {
-            return store.ReadEvents(runId, key.AfterSeq, key.MaxEvents, key.MaxBytes);
+            return await store.ReadEventsAsync(runId, key.AfterSeq, key.MaxEvents, key.MaxBytes);
         }
         finally
         {

@@ -166,7 +166,7 @@ public sealed partial class RunsService
 
     /// <summary>
     /// Creates a run and, in a fleet, waits until it is durable in the shared queue (any node
-    /// may claim it from then on); answers as <see cref="StartRun(RunRequest)"/>.
+    /// may claim it from then on); answers as <see cref="StartRun(RunRequest, string?)"/>.
     /// </summary>
     internal async Task<RunState> StartRunAsync(RunRequest request, string? by, CancellationToken cancellationToken = default)
     {

@@ -92,12 +92,39 @@ public sealed partial class RunsService : IAsyncDisposable
         throw RunsException.NotFound(runId);
     }
 
-    private RunState? LoadFromStore(string runId)
+    /// <summary>
+    /// As <see cref="Find"/>, reading the store without holding a thread (PostgreSQL is across
+    /// the network). The sync <see cref="Find"/> stays for the many callers that are not async.
+    /// </summary>
+    internal async Task<RunState?> FindAsync(string runId, CancellationToken cancellationToken = default)
     {
-        if (_store.GetRun(runId) is not { } record)
+        if (_runs.TryGetValue(runId, out var run) && run.Exists)
         {
-            return null;
+            return run;
         }
+        return await _store.GetRunAsync(runId, cancellationToken) is { } record ? Load(record) : null;
+    }
+
+    /// <summary>As <see cref="Get"/>, reading the store asynchronously.</summary>
+    internal async Task<RunState> GetAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        if (await FindAsync(runId, cancellationToken) is { } run)
+        {
+            return run;
+        }
+        if (await _store.IsDeletedAsync(runId, cancellationToken))
+        {
+            throw new RunsException(RunsErrorCode.Gone, $"Run '{runId}' was deleted by the retention policy");
+        }
+        throw RunsException.NotFound(runId);
+    }
+
+    private RunState? LoadFromStore(string runId) => _store.GetRun(runId) is { } record ? Load(record) : null;
+
+    /// <summary>The stored run as the one in memory (unless one exists by now).</summary>
+    private RunState? Load(RunRecord record)
+    {
+        var runId = record.RunId;
         var loaded = new RunState(record, _options.RunLogMaxBytes, _store);
         var run = _runs.AddOrUpdate(runId, loaded, (_, existing) => existing.Exists ? existing : Adopt(existing, record));
         return run.Exists ? run : null;
@@ -124,7 +151,7 @@ public sealed partial class RunsService : IAsyncDisposable
         {
             return; // the store's unfinished runs are the fleet's: each node takes over its own (FleetNode)
         }
-        foreach (var record in _store.ListUnfinished())
+        foreach (var record in await _store.ListUnfinishedAsync(cancellationToken))
         {
             var run = new RunState(record, _options.RunLogMaxBytes, _store);
             _runs[run.RunId] = run;
@@ -147,7 +174,8 @@ public sealed partial class RunsService : IAsyncDisposable
     internal Task FlushStoreAsync(CancellationToken cancellationToken = default) => _store.FlushAsync(cancellationToken);
 
     /// <summary>The output bytes [<paramref name="from"/>, <paramref name="to"/>) of a run, as stored.</summary>
-    internal IEnumerable<OutputChunk> ReadOutput(string runId, RunEventType? stream, long from, long to) => _store.ReadOutput(runId, stream, from, to);
+    internal IAsyncEnumerable<OutputChunk> ReadOutputAsync(string runId, RunEventType? stream, long from, long to, CancellationToken cancellationToken = default) =>
+        _store.ReadOutputAsync(runId, stream, from, to, cancellationToken);
 
     /// <summary>Retention: deletes finished runs created before <paramref name="cutoff"/>.</summary>
     internal int DeleteFinishedBefore(DateTimeOffset cutoff)
@@ -191,10 +219,9 @@ public sealed partial class RunsService : IAsyncDisposable
         RunRecord? cursor = null;
         if (before is not null)
         {
-            cursor = Find(before)?.Snapshot() is { } known && (workspaces is null || workspaces.Contains(known.WorkspaceId ?? Auth.RunsPrincipal.DefaultWorkspace))
+            cursor = (await FindAsync(before, cancellationToken))?.Snapshot() is { } known && (workspaces is null || workspaces.Contains(known.WorkspaceId ?? Auth.RunsPrincipal.DefaultWorkspace))
                 ? known
                 : throw RunsException.BadRequest($"'before' names no known run: {before}"); // the same for a run the token may not see
-
         }
         try
         {
@@ -204,7 +231,7 @@ public sealed partial class RunsService : IAsyncDisposable
         {
             // The disk is full or failing: list what is stored; the rest appears once written.
         }
-        return _store.ListRuns(limit, cursor, status, workspaces);
+        return await _store.ListRunsAsync(limit, cursor, status, workspaces, cancellationToken);
     }
 
     /// <summary>Creates a run of <paramref name="command"/> and queues it for execution.</summary>

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RunsStream.Server.Configuration;
+using RunsStream.Server.Fleet.Routing;
 using RunsStream.Server.Runs.Storage;
 using RunsStream.Server.Runs.Storage.Postgres;
 

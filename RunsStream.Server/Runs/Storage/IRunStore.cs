@@ -44,6 +44,30 @@ internal interface IRunStore : IAsyncDisposable
     /// <summary>True when the run existed and was deleted by retention (410 Gone).</summary>
     bool IsDeleted(string runId);
 
+    // The reads again, for callers that are async: a store across the network (PostgreSQL)
+    // answers them without holding a thread. The local stores answer at once (the defaults).
+
+    /// <summary>As <see cref="GetRun"/>.</summary>
+    Task<RunRecord?> GetRunAsync(string runId, CancellationToken cancellationToken = default) => Task.FromResult(GetRun(runId));
+
+    /// <summary>As <see cref="ListRuns"/>.</summary>
+    Task<IReadOnlyList<RunRecord>> ListRunsAsync(int limit, RunRecord? before, RunStatus? status, IReadOnlyCollection<string>? workspaces = null, CancellationToken cancellationToken = default) =>
+        Task.FromResult(ListRuns(limit, before, status, workspaces));
+
+    /// <summary>As <see cref="ListUnfinished"/>.</summary>
+    Task<IReadOnlyList<RunRecord>> ListUnfinishedAsync(CancellationToken cancellationToken = default) => Task.FromResult(ListUnfinished());
+
+    /// <summary>As <see cref="ReadEvents"/>.</summary>
+    Task<List<RunEvent>> ReadEventsAsync(string runId, long afterSeq, int maxEvents, long maxBytes, CancellationToken cancellationToken = default) =>
+        Task.FromResult(ReadEvents(runId, afterSeq, maxEvents, maxBytes));
+
+    /// <summary>As <see cref="ReadOutput"/>.</summary>
+    IAsyncEnumerable<OutputChunk> ReadOutputAsync(string runId, RunEventType? stream, long from, long to, CancellationToken cancellationToken = default) =>
+        ReadOutput(runId, stream, from, to).ToAsyncEnumerable();
+
+    /// <summary>As <see cref="IsDeleted"/>.</summary>
+    Task<bool> IsDeletedAsync(string runId, CancellationToken cancellationToken = default) => Task.FromResult(IsDeleted(runId));
+
     /// <summary>Deletes finished runs created before <paramref name="cutoff"/>; returns their ids.</summary>
     IReadOnlyList<string> DeleteFinishedBefore(DateTimeOffset cutoff);
 }

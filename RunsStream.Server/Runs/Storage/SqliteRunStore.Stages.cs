@@ -10,8 +10,9 @@ internal sealed partial class SqliteRunStore
     /// <summary>
     /// A pipeline's stages in runs.stages: a JSON array, one object per stage, times in Unix
     /// milliseconds. Small (at most 50 stages) and rewritten whole on each stage event.
+    /// PostgreSQL keeps the same JSON in runs.stages (jsonb).
     /// </summary>
-    private static class StagesJson
+    internal static class StagesJson
     {
         public static string Write(IReadOnlyList<RunStage> stages)
         {

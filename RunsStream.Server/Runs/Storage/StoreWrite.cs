@@ -4,9 +4,10 @@ namespace RunsStream.Server.Runs.Storage;
 internal abstract record StoreWrite(IPersistenceListener? Owner)
 {
     /// <summary>
-    /// In a fleet, the lease token (fencing token) under which the writer holds the run: a
-    /// store that keeps leases applies the write only while it is still the run's token. Null
-    /// for a write not made under a lease (one node, an external run).
+    /// The lease's fencing token of the node that wrote it (fleet mode, issue 14): a store that
+    /// keeps leases (PostgreSQL) drops the write when the run's lease_token is no longer this
+    /// one, and tells <see cref="Owner"/> (<see cref="IPersistenceListener.OnFenced"/>). Null
+    /// applies the write as it is; the single-node stores ignore it.
     /// </summary>
     public long? Fence { get; init; }
 }
@@ -27,4 +28,10 @@ internal sealed record DropEventsWrite(string RunId, long FromSeq, long ToSeq, R
 internal interface IPersistenceListener
 {
     void OnPersisted(long seq);
+
+    /// <summary>
+    /// A write for <paramref name="runId"/> was dropped because its fence is stale: another node
+    /// took the run over, so this one must stop executing it (its later writes are dropped too).
+    /// </summary>
+    void OnFenced(string runId);
 }

@@ -92,6 +92,17 @@ public sealed class RunStateTests
     }
 
     [Test]
+    public void A_fenced_run_asks_its_execution_to_end_as_failed_lease_lost()
+    {
+        var run = NewRun();
+        Assert.That(run.Execution.End, Is.Null);
+
+        ((IPersistenceListener)run).OnFenced(run.RunId);
+
+        Assert.That(run.Execution.End, Is.EqualTo(new RequestedEnd(RunStatus.Failed, "lease lost")));
+    }
+
+    [Test]
     public void A_published_batch_creates_an_external_run_and_is_refused_whole_once_it_finished()
     {
         var run = new RunState("ext-1", 1 << 20, new InMemoryRunStore());

@@ -159,5 +159,7 @@ public sealed class SqliteRunStoreWriterTests
                 throw new InvalidOperationException("a listener's bug");
             }
         }
+
+        public void OnFenced(string runId) => Assert.Fail("SQLite ignores fences: nothing is ever fenced");
     }
 }
