@@ -11,6 +11,7 @@ using RunsStream.Server.Configuration;
 using RunsStream.Server.Fleet.Routing;
 using RunsStream.Server.Http;
 using RunsStream.Server.Runs;
+using RunsStream.Server.Runs.Fleet;
 using RunsStream.Server.Runs.Storage;
 using RunsStream.Server.Security;
 
@@ -34,6 +35,10 @@ public static class RunsStreamApp
     public static WebApplication Build(RunsStreamOptions options, WebApplicationBuilder? builder = null)
     {
         builder ??= WebApplication.CreateSlimBuilder();
+        // A fleet node (REDIS_URL and DATABASE_URL): its sids carry its tag, for the nodes its heartbeats find.
+        var nodes = new NodeDirectory(new Dictionary<string, Uri>());
+        options = FleetHosting.WithRouting(options, nodes);
+        RedisRunBus? bus = null;
         DataDirectoryPermissions.Apply(options.DataDirectory, options.Store == "memory" || options.Fleet is not null ? null : SqliteRunStore.FileName);
         TlsListener.Configure(builder, options);
         // Socket completions run their continuations inline instead of hopping through the
@@ -60,7 +65,7 @@ public static class RunsStreamApp
         builder.Services.AddSingleton<RunsSocketHandlers>();
         builder.Services.AddRouting();
         builder.Services.AddSessionRouting(options);
-        builder.Services.AddSocketIO(new SocketIOOptions
+        var socketIO = new SocketIOOptions
         {
             Engine = new EngineIOOptions
             {
@@ -71,10 +76,16 @@ public static class RunsStreamApp
                 Cors = options.CorsOrigins.Count > 0 ? new CorsPolicy(options.CorsOrigins) : null,
                 SidPrefix = options.Routing?.SidPrefix ?? "",
             },
-        });
+        };
+        if (FleetHosting.AdapterFactory(options, () => bus!) is { } adapters)
+        {
+            socketIO = socketIO with { AdapterFactory = adapters }; // rooms across the fleet's nodes
+        }
+        builder.Services.AddSocketIO(socketIO);
         // Registered after AddSocketIO so that it stops first: runs are stopped and their last
         // events sent while the clients are still connected, then the sessions are closed.
         builder.Services.AddHostedService<RunsLifetime>();
+        builder.Services.AddFleet(options, nodes);
         if (options.CorsOrigins.Count > 0)
         {
             builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>
@@ -101,6 +112,11 @@ public static class RunsStreamApp
         }
 
         var app = builder.Build();
+        if (options.Fleet is not null)
+        {
+            bus = app.Services.GetRequiredService<RedisRunBus>();
+            app.Services.GetRequiredService<FleetNode>(); // joins the runs domain to the fleet before any request
+        }
         var io = app.Services.GetRequiredService<SocketIOServer>();
         var handlers = app.Services.GetRequiredService<RunsSocketHandlers>();
         foreach (var name in RunNamespaces)

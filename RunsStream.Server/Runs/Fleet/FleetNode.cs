@@ -58,31 +58,33 @@ internal sealed partial class FleetNode : IRunFleet, IHostedLifecycleService, IA
     /// <summary>Tag to URL of the live nodes, from the heartbeats (for forwarding by sid).</summary>
     public event Action<IReadOnlyDictionary<string, string>>? NodesChanged;
 
-    public async Task StartingAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken)
     {
         _store.Committed += OnCommitted;
         _bus.CancelRequested += OnCancelRequested;
         _bus.RunQueued += Wake;
         _bus.Resynced += OnResynced;
-        // A previous life of this node left runs unfinished: they end as its lost runs would.
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// After the runs domain recovered (no process of this node's previous life is left), that
+    /// life's unfinished runs end as its lost runs would; then the node claims, beats and checks.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
         try
         {
-            var lost = await _queue.TakeOverOwnAsync(_options.NodeId, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            Publish(lost);
+            Publish(await _queue.TakeOverOwnAsync(_options.NodeId, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false));
             await BeatAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsTransient(ex))
         {
-            FleetLog.DatabaseUnreachable(_logger, ex.Message);
+            FleetLog.DatabaseUnreachable(_logger, ex.Message); // the reapers end those runs once their leases expire
         }
-    }
-
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
         _loops.Add(Task.Run(ClaimLoopAsync));
         _loops.Add(Every(BeatInterval, BeatAsync));
         _loops.Add(Every(CheckInterval, CheckMirrorsAsync));
-        return Task.CompletedTask;
     }
 
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
