@@ -40,7 +40,7 @@ public sealed class Haproxy : IAsyncDisposable
         // so a start whose bind failed is tried again on another port.
         for (var attempt = 1; ; attempt++)
         {
-            var port = FreePort();
+            var port = FreePorts.Next();
             await Shell($"write_haproxy_config '{config}' {port} {string.Join(' ', servers)}", TimeSpan.FromSeconds(30));
             var process = Process.Start(new ProcessStartInfo("haproxy", ["-db", "-f", config])
             {
@@ -86,12 +86,6 @@ public sealed class Haproxy : IAsyncDisposable
         return false;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static async Task Shell(string command, TimeSpan timeout)
     {

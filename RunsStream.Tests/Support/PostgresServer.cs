@@ -115,7 +115,7 @@ public sealed class PostgresServer : IAsyncDisposable
         }
         var directory = System.IO.Directory.CreateTempSubdirectory("rs-pg-").FullName;
         await RunAsync("chown", ["-R", "postgres:postgres", directory]);
-        var server = new PostgresServer(directory, FreePort());
+        var server = new PostgresServer(directory, FreePorts.Next());
         await RunAsync("setpriv", [.. AsPostgres, Path.Combine(BinDirectory, "initdb"),
             "-D", server.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"]);
         await server.StartAgainAsync();
@@ -222,12 +222,6 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static async Task RunAsync(string file, string[] arguments)
     {

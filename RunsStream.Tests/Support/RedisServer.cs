@@ -37,7 +37,7 @@ public sealed class RedisServer : IAsyncDisposable
     public static async Task<RedisServer> StartNewAsync()
     {
         var directory = Directory.CreateTempSubdirectory("runsstream-redis-").FullName;
-        var server = new RedisServer(FreePort(), directory);
+        var server = new RedisServer(FreePorts.Next(), directory);
         try
         {
             await server.StartAsync();
@@ -121,12 +121,6 @@ public sealed class RedisServer : IAsyncDisposable
         return File.Exists(log) ? File.ReadAllText(log) : "(no log)";
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {
