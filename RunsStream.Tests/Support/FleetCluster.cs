@@ -14,6 +14,7 @@ public sealed class FleetCluster : IAsyncDisposable
 
     private FleetCluster(RedisServer redis, string database, Func<RunsStreamOptions, RunsStreamOptions>? configure)
     {
+        // (PostgreSQL is the test run's shared instance, or the caller's: see StartAsync.)
         Redis = redis;
         DatabaseConnectionString = database;
         _configure = configure;
@@ -29,10 +30,13 @@ public sealed class FleetCluster : IAsyncDisposable
     /// <summary>Node <paramref name="index"/>, which must be running.</summary>
     public RunsServerHost this[int index] => _nodes[index] ?? throw new InvalidOperationException($"node {index} is stopped");
 
-    public static async Task<FleetCluster> StartAsync(int nodes = 2, Func<RunsStreamOptions, RunsStreamOptions>? configure = null)
+    /// <param name="nodes">How many nodes to start now (more with <see cref="AddNodeAsync"/>).</param>
+    /// <param name="configure">Settings on top of each node's fleet settings.</param>
+    /// <param name="postgres">The PostgreSQL to use (a test that stops it has its own); default the test run's.</param>
+    public static async Task<FleetCluster> StartAsync(int nodes = 2, Func<RunsStreamOptions, RunsStreamOptions>? configure = null, PostgresServer? postgres = null)
     {
         var redis = await RedisServer.StartNewAsync();
-        var cluster = new FleetCluster(redis, await (await PostgresServer.SharedAsync()).CreateDatabaseAsync(), configure);
+        var cluster = new FleetCluster(redis, await (postgres ?? await PostgresServer.SharedAsync()).CreateDatabaseAsync(), configure);
         try
         {
             for (var i = 0; i < nodes; i++)
@@ -57,6 +61,26 @@ public sealed class FleetCluster : IAsyncDisposable
         DatabaseConnectionString = DatabaseConnectionString,
         NodeId = $"node-{index}",
         NodeUrl = $"http://127.0.0.1:{port}",
+    };
+
+    /// <summary>Starts one more node; its index is the count before.</summary>
+    public Task<RunsServerHost> AddNodeAsync()
+    {
+        _nodes.Add(null);
+        return StartNodeAsync(_nodes.Count - 1);
+    }
+
+    /// <summary>
+    /// The settings of a node run as its own process (<see cref="ServerProcess"/>) in this fleet:
+    /// NODE_ID <paramref name="nodeId"/> on <paramref name="port"/>.
+    /// </summary>
+    public Dictionary<string, string> ProcessEnvironment(string nodeId, int port) => new()
+    {
+        ["REDIS_URL"] = Redis.Url,
+        ["DATABASE_URL"] = DatabaseConnectionString,
+        ["NODE_ID"] = nodeId,
+        ["NODE_URL"] = $"http://127.0.0.1:{port}",
+        ["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
     /// <summary>Starts node <paramref name="index"/> (again: same NODE_ID, a new port and data directory).</summary>
