@@ -2,7 +2,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using RunsStream.Server.Runs;
+using RunsStream.Server.Runs.Fleet;
 using RunsStream.Server.Runs.Storage;
 
 namespace RunsStream.Server.Http;
@@ -19,7 +21,7 @@ internal static class HealthEndpoints
 {
     public static void MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapMethods("/healthz", ["GET", "HEAD"], (IRunStore store) => Health(store.Health));
+        app.MapMethods("/healthz", ["GET", "HEAD"], (IRunStore store, IServiceProvider services) => Health(store.Health, services.GetService<FleetNode>()));
         app.MapMethods("/readyz", ["GET", "HEAD"], (IRunStore store, IHostApplicationLifetime lifetime) => Readiness(store.Health, lifetime.ApplicationStopping.IsCancellationRequested));
     }
 
@@ -28,9 +30,28 @@ internal static class HealthEndpoints
     /// read and stream, and a probe that restarted the server on it would kill the runs and
     /// free no disk. Monitors alert on the status field.
     /// </summary>
-    private static IResult Health(StoreHealth store) => store.IsWritable
-        ? Results.Json(new { status = "ok" })
-        : Results.Json(new { status = "degraded", reason = StoreReason(store), since = store.Since is { } since ? Timestamps.ToIso(since) : null, failedWrites = store.FailedAttempts });
+    private static IResult Health(StoreHealth store, FleetNode? fleet)
+    {
+        var health = new Dictionary<string, object?>
+        {
+            ["status"] = store.IsWritable ? "ok" : "degraded",
+        };
+        if (!store.IsWritable)
+        {
+            health["reason"] = StoreReason(store);
+            health["since"] = store.Since is { } since ? Timestamps.ToIso(since) : null;
+            health["failedWrites"] = store.FailedAttempts;
+        }
+        // The node's role (docs/fleet.md), and whether it reaches what the fleet shares.
+        health["role"] = fleet is null ? "single" : "fleet-node";
+        if (fleet is not null)
+        {
+            health["nodeId"] = fleet.NodeId;
+            health["redis"] = fleet.RedisConnected ? "reachable" : "unreachable";
+            health["postgres"] = store.IsWritable && fleet.DatabaseReachable ? "reachable" : "unreachable";
+        }
+        return Results.Json(health);
+    }
 
     /// <summary>Shutting down wins over a store that cannot write: it is the one that will not pass.</summary>
     internal static IResult Readiness(StoreHealth store, bool shuttingDown)

@@ -60,7 +60,16 @@ public sealed class RunsServerHost : IRunsServer, IAsyncDisposable
             CancelGrace = TimeSpan.FromSeconds(5),
         };
         options = configure?.Invoke(options) ?? options;
+        if (FleetUnderTest.Enabled && options.Fleet is null && options.Store != "memory")
+        {
+            return await FleetUnderTest.StartAsync(options);
+        }
+        return await StartBuiltAsync(options, dataDirectory);
+    }
 
+    /// <summary>The server for exactly <paramref name="options"/>.</summary>
+    internal static async Task<RunsServerHost> StartBuiltAsync(RunsStreamOptions options, string dataDirectory)
+    {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -86,9 +95,13 @@ public sealed class RunsServerHost : IRunsServer, IAsyncDisposable
         return await Http.SendAsync(request);
     }
 
+    /// <summary>What else this host stops with itself (the fleet under test's other node and services).</summary>
+    internal List<IAsyncDisposable> Companions { get; } = [];
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
+        await using var companions = new CompanionsDisposer(Companions);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         try
         {
@@ -103,6 +116,18 @@ public sealed class RunsServerHost : IRunsServer, IAsyncDisposable
             }
             catch (IOException)
             {
+            }
+        }
+    }
+
+    /// <summary>Stops the companions after the host (in reverse order), whatever happens.</summary>
+    private sealed class CompanionsDisposer(List<IAsyncDisposable> companions) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            for (var i = companions.Count - 1; i >= 0; i--)
+            {
+                await companions[i].DisposeAsync();
             }
         }
     }

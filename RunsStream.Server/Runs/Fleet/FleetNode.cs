@@ -55,6 +55,12 @@ internal sealed partial class FleetNode : IRunFleet, IHostedLifecycleService, IA
     /// <summary>Whether the last round trip to PostgreSQL succeeded.</summary>
     public bool DatabaseReachable { get; private set; }
 
+    /// <summary>This node's NODE_ID.</summary>
+    public string NodeId => _options.NodeId;
+
+    /// <summary>Whether the Redis connection is up now.</summary>
+    public bool RedisConnected => _bus.IsConnected;
+
     /// <summary>Tag to URL of the live nodes, from the heartbeats (for forwarding by sid).</summary>
     public event Action<IReadOnlyDictionary<string, string>>? NodesChanged;
 

@@ -35,6 +35,18 @@ public sealed class FleetFaultTests
         return directory;
     }
 
+    /// <summary>Polls /healthz (no token) until <paramref name="service"/> is said to be <paramref name="state"/>.</summary>
+    private static Task WaitForHealthAsync(RunsServerHost node, string service, string state) =>
+        Eventually.ValueAsync(
+            async () =>
+            {
+                using var anonymous = new HttpClient { BaseAddress = new Uri(node.Url) };
+                return System.Text.Json.JsonDocument.Parse(await anonymous.GetStringAsync("/healthz")).RootElement.Clone();
+            },
+            health => health.GetProperty("role").GetString() == "fleet-node" && health.GetProperty(service).GetString() == state,
+            health => $"/healthz never said {service} {state}: {health}",
+            TimeSpan.FromSeconds(60));
+
     [Test]
     public async Task A_node_killed_with_9_loses_its_runs_within_15_s_keeps_their_output_and_kills_them_when_back()
     {
@@ -81,7 +93,9 @@ public sealed class FleetFaultTests
         await fleet[1].WaitForLogAsync(runId, "line 20");
         await fleet.Redis.StopAsync();
         await fleet[0].WaitForLogAsync(runId, "line 60"); // output goes on into PostgreSQL meanwhile
+        await WaitForHealthAsync(fleet[1], "redis", "unreachable");
         await fleet.Redis.StartAsync();
+        await WaitForHealthAsync(fleet[1], "redis", "reachable");
 
         foreach (var watch in await Task.WhenAll(watches))
         {
@@ -106,6 +120,7 @@ public sealed class FleetFaultTests
         var watch = fleet[1].WatchAsync(runId);
         await fleet[0].WaitForLogAsync(runId, "line 10");
         await postgres.StopAsync();
+        await WaitForHealthAsync(fleet[0], "postgres", "unreachable");
 
         // Nothing new is acknowledged as stored while it is away.
         using (var refused = await fleet[1].Http.PostAsync("/runs", new StringContent("{\"command\":\"echo stored later\"}", System.Text.Encoding.UTF8, "application/json")))
@@ -113,6 +128,7 @@ public sealed class FleetFaultTests
             Assert.That((int)refused.StatusCode, Is.EqualTo(503), await refused.Content.ReadAsStringAsync());
         }
         await postgres.StartAgainAsync();
+        await WaitForHealthAsync(fleet[0], "postgres", "reachable");
 
         var seen = await watch;
         Assert.That(seen.GetProperty("ok").GetBoolean(), Is.True, seen.ToString());
