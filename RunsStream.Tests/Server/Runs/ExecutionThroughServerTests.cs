@@ -53,6 +53,7 @@ public sealed class ExecutionThroughServerTests
     }
 
     [Test]
+    [Category("SingleNode")] // MAX_CONCURRENT_RUNS is per node: a fleet of two runs twice as many
     public async Task The_concurrency_limit_holds_and_the_queue_is_first_in_first_out()
     {
         await using var server = await RunsServerHost.StartAsync(o => o with { MaxConcurrentRuns = 2 });

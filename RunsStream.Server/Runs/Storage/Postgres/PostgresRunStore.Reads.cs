@@ -17,15 +17,26 @@ internal sealed partial class PostgresRunStore
         executor, stages::text, tty_cols, tty_rows, created_by, cancelled_by
         """;
 
+    /// <summary>A run's last seq and stream totals from its events (columns after <see cref="RunColumns"/>).</summary>
+    internal const string EventTotals = """
+        (SELECT max(seq) FROM events e WHERE e.run_id = runs.run_id),
+        (SELECT stream_offset + octet_length(data) FROM events e WHERE e.run_id = runs.run_id AND type = 0 ORDER BY seq DESC LIMIT 1),
+        (SELECT stream_offset + octet_length(data) FROM events e WHERE e.run_id = runs.run_id AND type = 1 ORDER BY seq DESC LIMIT 1)
+        """;
+
     public RunRecord? GetRun(string runId) => Sync(GetRunCoreAsync(runId, async: false, default));
 
     public Task<RunRecord?> GetRunAsync(string runId, CancellationToken cancellationToken = default) => GetRunCoreAsync(runId, async: true, cancellationToken);
 
+    /// <remarks>
+    /// With the last seq and totals of its events: the row moves only on status changes, and in a
+    /// fleet the run may be appended to by another node right now (a mirror starts from here).
+    /// </remarks>
     private async Task<RunRecord?> GetRunCoreAsync(string runId, bool async, CancellationToken ct)
     {
-        using var command = _dataSource.CreateCommand($"SELECT {RunColumns} FROM runs WHERE run_id=$1");
+        using var command = _dataSource.CreateCommand($"SELECT {RunColumns}, {EventTotals} FROM runs WHERE run_id=$1");
         command.Parameters.Add(new NpgsqlParameter { Value = runId });
-        var runs = await ReadRunsAsync(command, async, ct).ConfigureAwait(false);
+        var runs = await ReadRunsAsync(command, async, ct, withTotals: true).ConfigureAwait(false);
         return runs.Count > 0 ? runs[0] : null;
     }
 
@@ -74,10 +85,7 @@ internal sealed partial class PostgresRunStore
     private Task<List<RunRecord>> ListUnfinishedCoreAsync(bool async, CancellationToken ct)
     {
         var command = _dataSource.CreateCommand($"""
-            SELECT {RunColumns},
-                   (SELECT max(seq) FROM events e WHERE e.run_id = runs.run_id),
-                   (SELECT stream_offset + octet_length(data) FROM events e WHERE e.run_id = runs.run_id AND type = 0 ORDER BY seq DESC LIMIT 1),
-                   (SELECT stream_offset + octet_length(data) FROM events e WHERE e.run_id = runs.run_id AND type = 1 ORDER BY seq DESC LIMIT 1)
+            SELECT {RunColumns}, {EventTotals}
             FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at, run_id
             """);
         return ReadRunsAndDisposeAsync(command, async, ct, withTotals: true);

@@ -6,55 +6,48 @@ using RunsStream.Tests.Support;
 namespace RunsStream.Tests.Server.Fleet.Routing;
 
 /// <summary>
-/// A real haproxy, round-robin per request with no stickiness, in front of two nodes that
-/// forward requests for each other's sessions: the npm socket.io-client works through it with
-/// every transport (issue 14 item 5), because whichever node a request lands on, it reaches
-/// the node that holds the session.
+/// A real haproxy, round-robin per request with no stickiness, in front of a fleet of two nodes
+/// (issue 14 item 5): the npm socket.io-client works through it with every transport, because
+/// whichever node a request lands on, it reaches the node that holds the session (the nodes
+/// find each other through their heartbeats in PostgreSQL), and a run streams from either.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
 public sealed class RoundRobinBalancerTests
 {
-    private readonly NodeDirectory _directory = new();
-    private RunsServerHost _a = null!;
-    private RunsServerHost _b = null!;
+    private FleetCluster _fleet = null!;
     private Haproxy _balancer = null!;
 
     [OneTimeSetUp]
     public async Task StartFleet()
     {
-        _a = await RunsServerHost.StartAsync(o => o with { Routing = new SessionRouting("node-a", _directory) });
-        _b = await RunsServerHost.StartAsync(o => o with { Routing = new SessionRouting("node-b", _directory) });
-        _directory.Update(new Dictionary<string, Uri>
-        {
-            [NodeTags.For("node-a")] = new Uri(_a.Url),
-            [NodeTags.For("node-b")] = new Uri(_b.Url),
-        });
-        _balancer = await Haproxy.StartAsync([_a.Url, _b.Url]);
+        _fleet = await FleetCluster.StartAsync(2);
+        _balancer = await Haproxy.StartAsync([_fleet[0].Url, _fleet[1].Url]);
+        // Forwarding needs each node to know the other's URL: from the heartbeats (every 2 s).
+        await Eventually.WaitUntilAsync(
+            () => _fleet[0].Services.GetRequiredService<NodeDirectory>().Resolve(NodeTags.For("node-1")) is not null
+                && _fleet[1].Services.GetRequiredService<NodeDirectory>().Resolve(NodeTags.For("node-0")) is not null,
+            "the nodes found each other", TimeSpan.FromSeconds(60));
     }
 
     [OneTimeTearDown]
     public async Task StopFleet()
     {
         await _balancer.DisposeAsync();
-        await _b.DisposeAsync();
-        await _a.DisposeAsync();
+        await _fleet.DisposeAsync();
     }
 
     [Test]
     public async Task A_polling_only_client_stays_connected_for_60_s_streams_a_run_and_gets_every_ack()
     {
-        // One run on each node, writing a line every 2 s for about a minute: the client can
-        // subscribe only to the one on the node that holds its session (the nodes share no
-        // store yet), and streams it through requests that land on either node.
-        const string command = "for i in $(seq 1 30); do echo line-$i; sleep 2; done";
-        var onA = await _a.StartRunAsync(command);
-        var onB = await _b.StartRunAsync(command);
+        // A run writing a line every 2 s for about a minute, executed by either node, streamed
+        // through requests that land on either node.
+        var runId = await _fleet[0].StartRunAsync("for i in $(seq 1 30); do echo line-$i; sleep 2; done");
         var forwardedBefore = Forwarded();
 
         var verdict = await NodeDriver.RunAsync(
             "fleet-client.mjs",
-            ["--url", _balancer.Url, "--token", RunsServerHost.Token, "--transports", "polling", "--run-ids", $"{onA},{onB}", "--stay-ms", "60000", "--timeout", "150000"],
+            ["--url", _balancer.Url, "--token", RunsServerHost.Token, "--transports", "polling", "--run-ids", runId, "--stay-ms", "60000", "--timeout", "150000"],
             TimeSpan.FromSeconds(180));
 
         var why = NodeDriver.Describe(verdict);
@@ -62,9 +55,9 @@ public sealed class RoundRobinBalancerTests
         Assert.That(verdict.GetProperty("transport").GetString(), Is.EqualTo("polling"), why);
         Assert.That(verdict.GetProperty("stayedMs").GetInt64(), Is.GreaterThanOrEqualTo(60_000), why);
         Assert.That(verdict.GetProperty("engineIdChanged").GetBoolean(), Is.False, why);
-        var acks = verdict.GetProperty("subscribeAcks");
-        Assert.That(acks.GetProperty(onA).GetProperty("ok").GetBoolean() && acks.GetProperty(onB).GetProperty("ok").GetBoolean(), Is.True, why);
-        Assert.That(new[] { onA, onB }.Count(id => acks.GetProperty(id).GetProperty("status").ValueKind == JsonValueKind.String), Is.EqualTo(1), why);
+        var ack = verdict.GetProperty("subscribeAcks").GetProperty(runId);
+        Assert.That(ack.GetProperty("ok").GetBoolean(), Is.True, why);
+        Assert.That(ack.GetProperty("status").ValueKind, Is.EqualTo(JsonValueKind.String), why);
         Assert.That(verdict.GetProperty("terminal").GetString(), Is.EqualTo("succeeded"), why);
         Assert.That(verdict.GetProperty("gaps").GetInt32(), Is.Zero, why);
         Assert.That(verdict.GetProperty("duplicates").GetInt32(), Is.Zero, why);
@@ -98,5 +91,5 @@ public sealed class RoundRobinBalancerTests
     }
 
     private long Forwarded() =>
-        _a.Services.GetRequiredService<SessionForwarder>().Forwarded + _b.Services.GetRequiredService<SessionForwarder>().Forwarded;
+        _fleet[0].Services.GetRequiredService<SessionForwarder>().Forwarded + _fleet[1].Services.GetRequiredService<SessionForwarder>().Forwarded;
 }

@@ -91,6 +91,7 @@ public sealed class DockerExecutorServerTests
     }
 
     [Test]
+    [Category("SingleNode")] // a server restarted on its own data directory: one node's containers
     public async Task A_container_left_by_an_earlier_server_process_is_removed_at_start()
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "rs-docker-crash-" + Guid.NewGuid().ToString("N")[..8]);
