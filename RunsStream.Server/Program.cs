@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using RunsStream.Server;
 using RunsStream.Server.Configuration;
+using RunsStream.Server.Diagnostics;
 using RunsStream.Server.Security;
 
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -41,10 +42,11 @@ catch (IOException ex)
 }
 
 var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? options.Url;
-Console.WriteLine($"RunsStream listening on {url}");
-Console.WriteLine(options.AuthTokenGenerated
+var json = options.Observability.JsonLogs;
+StartupBanner.Write(Console.Out, json, $"RunsStream listening on {url}");
+StartupBanner.Write(Console.Out, json, options.AuthTokenGenerated
     ? $"Token (generated; set WS_AUTH_TOKEN to choose one): {options.AuthToken}"
     : "Token: from WS_AUTH_TOKEN");
-Console.WriteLine($"Open {url}/?token={Uri.EscapeDataString(options.AuthToken)}");
+StartupBanner.Write(Console.Out, json, $"Open {url}/?token={Uri.EscapeDataString(options.AuthToken)}");
 await app.WaitForShutdownAsync();
 return 0;

@@ -8,6 +8,7 @@ using RunsStream.Protocol.Hosting;
 using RunsStream.Protocol.SocketIO;
 using RunsStream.Server.Auth;
 using RunsStream.Server.Configuration;
+using RunsStream.Server.Diagnostics;
 using RunsStream.Server.Http;
 using RunsStream.Server.Runs;
 using RunsStream.Server.Runs.Storage;
@@ -51,11 +52,13 @@ public static class RunsStreamApp
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new TokenValidator(options.AuthToken));
+        builder.AddTelemetry(options);
         builder.Services.AddSingleton<IRunStore>(sp => options.Store == "memory"
             ? new InMemoryRunStore()
-            : new SqliteRunStore(options.DataDirectory, sp.GetRequiredService<ILogger<SqliteRunStore>>(), sp.GetRequiredService<TimeProvider>()));
+            : new SqliteRunStore(options.DataDirectory, sp.GetRequiredService<ILogger<SqliteRunStore>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RunsMetrics>()));
         // RunsService is public for embedders, its constructor is not: built here, from the store.
-        builder.Services.AddSingleton(sp => new RunsService(options, sp.GetRequiredService<IRunStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RunsService>>()));
+        builder.Services.AddSingleton(sp => new RunsService(options, sp.GetRequiredService<IRunStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RunsService>>(),
+            new RunsTelemetry(sp.GetRequiredService<RunsMetrics>())));
         builder.Services.AddSingleton<RunsSocketHandlers>();
         builder.Services.AddRouting();
         builder.Services.AddSocketIO(new SocketIOOptions
@@ -121,6 +124,7 @@ public static class RunsStreamApp
         app.UseMiddleware<RestAuthMiddleware>();
         app.MapSocketIO(io);
         app.MapRunsEndpoints();
+        app.MapMetrics();
         return app;
     }
 }

@@ -45,6 +45,7 @@ public static class OptionsLoader
             Sandbox = Runs.Execution.Sandbox.SandboxLimits.Load(configuration),
             Docker = LoadDocker(Get, dataDir),
             DockerRuns = Runs.Execution.Docker.DockerSettings.Load(configuration),
+            Observability = Diagnostics.ObservabilityOptions.Load(configuration),
         };
         if (options.Store is not ("sqlite" or "memory"))
         {

@@ -92,6 +92,9 @@ public sealed record RunsStreamOptions
     /// <summary>DOCKER_MEMORY_BYTES, DOCKER_CPUS, DOCKER_PIDS, DOCKER_NETWORK: what a run of the "docker" executor gets.</summary>
     internal Runs.Execution.Docker.DockerSettings DockerRuns { get; init; } = Runs.Execution.Docker.DockerSettings.Default;
 
+    /// <summary>METRICS_PUBLIC, OTEL_EXPORTER_OTLP_ENDPOINT, LOG_FORMAT: /metrics, traces and the log's format.</summary>
+    internal Diagnostics.ObservabilityOptions Observability { get; init; } = Diagnostics.ObservabilityOptions.Default;
+
     /// <summary>The URL Kestrel listens on, from <see cref="Host"/> and <see cref="Port"/> (IPv6 in brackets).</summary>
     public string Url => $"http://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}";
 }

@@ -42,7 +42,8 @@ public sealed class RunsServerHost : IRunsServer, IAsyncDisposable
 
     public RunsService Runs => _app.Services.GetRequiredService<RunsService>();
 
-    public static async Task<RunsServerHost> StartAsync(Func<RunsStreamOptions, RunsStreamOptions>? configure = null)
+    /// <param name="configureBuilder">Adds to the host's services before the app is built (e.g. a test's trace exporter).</param>
+    public static async Task<RunsServerHost> StartAsync(Func<RunsStreamOptions, RunsStreamOptions>? configure = null, Action<WebApplicationBuilder>? configureBuilder = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "runsstream-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDirectory);
@@ -61,6 +62,7 @@ public sealed class RunsServerHost : IRunsServer, IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        configureBuilder?.Invoke(builder);
         var app = RunsStreamApp.Build(options, builder);
         await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

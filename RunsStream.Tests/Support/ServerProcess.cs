@@ -27,7 +27,8 @@ public sealed partial class ServerProcess : IRunsServer, IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    [GeneratedRegex(@"RunsStream listening on (http://\S+)")]
+    // The address ends at a space or, in a JSON log line (LOG_FORMAT=json), at the closing quote.
+    [GeneratedRegex(@"RunsStream listening on (http://[^\s""]+)")]
     private static partial Regex ListeningLine();
 
     /// <param name="dataDirectory">DATA_DIR.</param>
