@@ -27,6 +27,11 @@ public sealed partial class ServerProcess : IRunsServer, IAsyncDisposable
 
     public HttpClient Http { get; }
 
+    /// <summary>Every line the server has written to stdout so far, in order.</summary>
+    public IReadOnlyCollection<string> OutputLines => _output;
+
+    private System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+
     // The address ends at a space or, in a JSON log line (LOG_FORMAT=json), at the closing quote.
     [GeneratedRegex(@"RunsStream listening on (http://[^\s""]+)")]
     private static partial Regex ListeningLine();
@@ -74,9 +79,14 @@ public sealed partial class ServerProcess : IRunsServer, IAsyncDisposable
         }
 
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException("the server did not start");
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var listening = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         process.OutputDataReceived += (_, e) =>
         {
+            if (e.Data is { } text)
+            {
+                output.Enqueue(text);
+            }
             if (e.Data is { } line && ListeningLine().Match(line) is { Success: true } match)
             {
                 listening.TrySetResult(match.Groups[1].Value);
@@ -88,7 +98,7 @@ public sealed partial class ServerProcess : IRunsServer, IAsyncDisposable
         try
         {
             var url = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            return new ServerProcess(process, url) { _serverCopy = asUser is null ? null : Path.GetDirectoryName(dll) };
+            return new ServerProcess(process, url) { _serverCopy = asUser is null ? null : Path.GetDirectoryName(dll), _output = output };
         }
         catch
         {
