@@ -63,6 +63,7 @@ public static class RunsStreamApp
         builder.Services.AddRouting();
         builder.Services.AddSocketIO(new SocketIOOptions
         {
+            JsonOptions = ApiJson.SocketOptions(),
             Engine = new EngineIOOptions
             {
                 PingInterval = options.PingInterval,

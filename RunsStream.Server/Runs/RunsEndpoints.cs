@@ -32,14 +32,14 @@ internal static class RunsEndpoints
     /// free no disk. Monitors alert on the status field.
     /// </summary>
     private static IResult Health(StoreHealth store) => store.IsWritable
-        ? Results.Json(new { status = "ok" })
-        : Results.Json(new { status = "degraded", reason = "The run store cannot write: " + store.Reason, since = store.Since is { } since ? Timestamps.ToIso(since) : null, failedWrites = store.FailedAttempts });
+        ? Results.Json(new HealthOk("ok"), ApiJsonContext.Default.HealthOk)
+        : Results.Json(new HealthDegraded("degraded", "The run store cannot write: " + store.Reason, store.Since is { } since ? Timestamps.ToIso(since) : null, store.FailedAttempts), ApiJsonContext.Default.HealthDegraded);
 
     private static async Task<IResult> StartAsync(HttpContext context, RunsService runs, RunsStreamOptions options)
     {
         var request = RunRequestParser.Parse(await JsonBody.ReadAsync(context, options.MaxBodyBytes));
         var run = runs.StartRun(request);
-        return Results.Json(new { runId = run.RunId, status = RunStatus.Queued.ToWire() }, ApiJson.Options, statusCode: StatusCodes.Status201Created);
+        return Results.Json(new RunAnswer(run.RunId, RunStatus.Queued.ToWire()), ApiJson.Context.RunAnswer, statusCode: StatusCodes.Status201Created);
     }
 
     private static async Task<IResult> ListAsync(HttpRequest request, RunsService runs)
@@ -68,7 +68,7 @@ internal static class RunsEndpoints
             }
         }
         var page = await runs.ListAsync(limit, before, status, request.HttpContext.RequestAborted);
-        return Results.Json(page.Select(RunView.From), ApiJson.Options);
+        return Results.Json(page.Select(RunView.From).ToArray(), ApiJson.Context.RunViewArray);
     }
 
     private static IResult Get(string runId, RunsService runs)
@@ -77,7 +77,7 @@ internal static class RunsEndpoints
         {
             return BadRunId();
         }
-        return Results.Json(RunView.From(runs.Get(runId)), ApiJson.Options);
+        return Results.Json(RunView.From(runs.Get(runId)), ApiJson.Context.RunView);
     }
 
     private static IResult Cancel(string runId, RunsService runs)
@@ -89,7 +89,7 @@ internal static class RunsEndpoints
         try
         {
             var status = runs.Cancel(runId);
-            return Results.Json(new { runId, status = status.ToWire() }, ApiJson.Options);
+            return Results.Json(new RunAnswer(runId, status.ToWire()), ApiJson.Context.RunAnswer);
         }
         catch (RunConflictException conflict)
         {
@@ -113,7 +113,7 @@ internal static class RunsEndpoints
         {
             return Finished(conflict);
         }
-        return Results.Json(new { runId, accepted = events.Count }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
+        return Results.Json(new EventsAccepted(runId, events.Count), ApiJson.Context.EventsAccepted, statusCode: StatusCodes.Status202Accepted);
     }
 
     /// <summary>
@@ -219,7 +219,7 @@ internal static class RunsEndpoints
 
     /// <summary>409 for a run that has already finished: the error, and the run's status beside it (docs/api.md section 3).</summary>
     private static IResult Finished(RunConflictException conflict) =>
-        Results.Json(new { runId = conflict.RunId, status = conflict.Status.ToWire(), error = new { code = RunsErrorCode.Conflict.ToWire(), message = conflict.Message } }, ApiJson.Options, statusCode: StatusCodes.Status409Conflict);
+        Results.Json(new RunConflict(conflict.RunId, conflict.Status.ToWire(), new ErrorBody(RunsErrorCode.Conflict.ToWire(), conflict.Message)), ApiJson.Context.RunConflict, statusCode: StatusCodes.Status409Conflict);
 
     private static IResult BadRunId() =>
         ApiErrors.Result(RunsErrorCode.BadRequest, RunIds.InvalidRunIdMessage);
