@@ -42,10 +42,11 @@ public sealed partial class ServerProcess : IRunsServer, IAsyncDisposable
     /// Runs the server as this account instead of root (the test must be root): its files are
     /// copied to a folder that account can read, and DATA_DIR is given to it.
     /// </param>
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string>? environment = null, string? asUser = null)
+    /// <param name="executable">A published build's executable (scripts/publish) instead of the test's RunsStream.Server.dll.</param>
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string>? environment = null, string? asUser = null, string? executable = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "RunsStream.Server.dll");
-        var startInfo = new ProcessStartInfo(asUser is null ? "dotnet" : "setpriv")
+        var startInfo = new ProcessStartInfo(executable ?? (asUser is null ? "dotnet" : "setpriv"))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -62,7 +63,10 @@ public sealed partial class ServerProcess : IRunsServer, IAsyncDisposable
             startInfo.Environment["HOME"] = dataDirectory;
             startInfo.Environment["DOTNET_CLI_HOME"] = dataDirectory;
         }
-        startInfo.ArgumentList.Add(dll);
+        if (executable is null)
+        {
+            startInfo.ArgumentList.Add(dll);
+        }
         startInfo.Environment["WS_AUTH_TOKEN"] = RunsServerHost.Token;
         startInfo.Environment["HOST"] = "127.0.0.1";
         startInfo.Environment["PORT"] = "0";
