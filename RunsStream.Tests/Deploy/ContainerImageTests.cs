@@ -66,7 +66,7 @@ public sealed class ContainerImageTests
         Assert.That(config.GetProperty("User").GetString(), Is.EqualTo("10001:10001"));
         Assert.That(config.GetProperty("Volumes").TryGetProperty("/var/lib/runsstream", out _), Is.True, config.ToString());
         Assert.That(config.GetProperty("ExposedPorts").TryGetProperty("4000/tcp", out _), Is.True, config.ToString());
-        Assert.That(config.GetProperty("Healthcheck").GetProperty("Test")[0].GetString(), Is.EqualTo("CMD"), config.ToString());
+        Assert.That(JsonDocument.Parse(inspect.Stdout).RootElement[0].GetProperty("Healthcheck").GetProperty("Test")[0].GetString(), Is.EqualTo("CMD"), inspect.Stdout);
         Assert.That(config.GetProperty("Env").EnumerateArray().Select(e => e.GetString()), Does.Contain("DATA_DIR=/var/lib/runsstream"));
 
         // The host's network (no CNI on these machines), a free port of it.
