@@ -57,4 +57,33 @@ public sealed class PublishTests(string kind)
             Directory.Delete(dataDirectory, recursive: true);
         }
     }
+
+    [Test]
+    public async Task The_build_runs_a_docker_run_whose_client_serializes_by_reflection()
+    {
+        // Docker.DotNet (Newtonsoft.Json) works by reflection: the AOT build keeps its metadata
+        // (TrimmerRootAssembly), without which the first call to the engine throws.
+        var executable = Path.Combine(await PublishedBuilds.FolderOfAsync(kind), "RunsStream.Server");
+        await using var engine = await PodmanEngine.StartAsync();
+        var dataDirectory = Directory.CreateTempSubdirectory("runsstream-publish-docker-").FullName;
+        try
+        {
+            await using var server = await ServerProcess.StartAsync(dataDirectory, new Dictionary<string, string>
+            {
+                ["DOCKER_HOST"] = engine.Host.ToString(),
+                ["DOCKER_IMAGE"] = PodmanEngine.Image,
+            }, executable: executable);
+            using var created = await server.Http.PostAsync("/runs", new StringContent("{\"command\":\"echo in-a-container\",\"executor\":\"docker\"}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.That((int)created.StatusCode, Is.EqualTo(201), await created.Content.ReadAsStringAsync());
+            var runId = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("runId").GetString()!;
+            var run = await server.WaitForTerminalAsync(runId);
+            Assert.That(run.GetProperty("status").GetString(), Is.EqualTo("succeeded"), run.ToString());
+            Assert.That(await server.Http.GetStringAsync($"/runs/{runId}/log"), Is.EqualTo("in-a-container\n"));
+            Assert.That(await server.StopAsync(), Is.Zero);
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
 }

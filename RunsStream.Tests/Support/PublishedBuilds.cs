@@ -11,6 +11,16 @@ public static class PublishedBuilds
     private static readonly SemaphoreSlim Lock = new(1, 1);
     private static readonly Dictionary<string, string> Made = new();
 
+    /// <summary>Removes the builds (after the tests that use them).</summary>
+    public static void Delete()
+    {
+        if (Directory.Exists(Folder))
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+        Made.Clear();
+    }
+
     /// <summary>"jit" (self-contained single file) or "aot" (Native AOT): the folder it is in.</summary>
     public static async Task<string> FolderOfAsync(string kind)
     {
