@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using RunsStream.Server;
 using RunsStream.Server.Auth;
 using RunsStream.Server.Configuration;
+using RunsStream.Server.Diagnostics;
 using RunsStream.Server.Security;
 
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args.Length > 0 && args[0] == TokenCommand.Name ? [] : args, ContentRootPath = AppContext.BaseDirectory });
@@ -47,14 +48,15 @@ catch (IOException ex)
 }
 
 var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? options.Url;
-Console.WriteLine($"RunsStream listening on {url}");
+var json = options.Observability.JsonLogs;
+StartupBanner.Write(Console.Out, json, $"RunsStream listening on {url}");
 if (options.Jwt is not null)
 {
-    Console.WriteLine("Signed tokens: accepted (mint one with scripts/token); WS_AUTH_TOKEN is the admin token");
+    StartupBanner.Write(Console.Out, json, "Signed tokens: accepted (mint one with scripts/token); WS_AUTH_TOKEN is the admin token");
 }
-Console.WriteLine(options.AuthTokenGenerated
+StartupBanner.Write(Console.Out, json, options.AuthTokenGenerated
     ? $"Token (generated; set WS_AUTH_TOKEN to choose one): {options.AuthToken}"
     : "Token: from WS_AUTH_TOKEN");
-Console.WriteLine($"Open {url}/?token={Uri.EscapeDataString(options.AuthToken)}");
+StartupBanner.Write(Console.Out, json, $"Open {url}/?token={Uri.EscapeDataString(options.AuthToken)}");
 await app.WaitForShutdownAsync();
 return 0;

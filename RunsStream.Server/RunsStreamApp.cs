@@ -9,6 +9,7 @@ using RunsStream.Protocol.SocketIO;
 using RunsStream.Server.Auth;
 using RunsStream.Server.Configuration;
 using RunsStream.Server.Fleet.Routing;
+using RunsStream.Server.Diagnostics;
 using RunsStream.Server.Http;
 using RunsStream.Server.Runs;
 using RunsStream.Server.Runs.Fleet;
@@ -54,19 +55,22 @@ public static class RunsStreamApp
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new TokenValidator(options.AuthToken, options.Jwt));
+        builder.AddTelemetry(options);
         builder.Services.AddSingleton<IRunStore>(sp => options.Fleet is { } fleet
             // Fleet mode: the store every node shares (issue 14).
             ? new Runs.Storage.Postgres.PostgresRunStore(fleet.DatabaseConnectionString, sp.GetRequiredService<ILogger<Runs.Storage.Postgres.PostgresRunStore>>(), sp.GetRequiredService<TimeProvider>())
             : options.Store == "memory"
             ? new InMemoryRunStore()
-            : new SqliteRunStore(options.DataDirectory, sp.GetRequiredService<ILogger<SqliteRunStore>>(), sp.GetRequiredService<TimeProvider>()));
+            : new SqliteRunStore(options.DataDirectory, sp.GetRequiredService<ILogger<SqliteRunStore>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RunsMetrics>()));
         // RunsService is public for embedders, its constructor is not: built here, from the store.
-        builder.Services.AddSingleton(sp => new RunsService(options, sp.GetRequiredService<IRunStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RunsService>>()));
+        builder.Services.AddSingleton(sp => new RunsService(options, sp.GetRequiredService<IRunStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RunsService>>(),
+            new RunsTelemetry(sp.GetRequiredService<RunsMetrics>())));
         builder.Services.AddSingleton<RunsSocketHandlers>();
         builder.Services.AddRouting();
         builder.Services.AddSessionRouting(options);
         var socketIO = new SocketIOOptions
         {
+            JsonOptions = ApiJson.SocketOptions(),
             Engine = new EngineIOOptions
             {
                 PingInterval = options.PingInterval,
@@ -144,6 +148,7 @@ public static class RunsStreamApp
         app.UseMiddleware<RestAuthMiddleware>();
         app.MapSocketIO(io);
         app.MapRunsEndpoints();
+        app.MapMetrics();
         return app;
     }
 }

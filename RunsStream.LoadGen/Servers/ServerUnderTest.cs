@@ -10,8 +10,14 @@ internal sealed record ServerKind(string Name, string Label, Func<BenchConfig, P
 {
     public static readonly ServerKind Ours = new("ours", "RunsStream (.NET)", config =>
     {
+        var server = config.OursDll ?? Path.Combine(config.Root, "RunsStream.Server/bin/Release/net10.0/RunsStream.Server.dll");
+        // A build of scripts/publish is an executable of its own (single file or Native AOT).
+        if (!server.EndsWith(".dll", StringComparison.Ordinal))
+        {
+            return new ProcessStartInfo(server) { WorkingDirectory = config.Root };
+        }
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = config.Root };
-        info.ArgumentList.Add(config.OursDll ?? Path.Combine(config.Root, "RunsStream.Server/bin/Release/net10.0/RunsStream.Server.dll"));
+        info.ArgumentList.Add(server);
         return info;
     });
 

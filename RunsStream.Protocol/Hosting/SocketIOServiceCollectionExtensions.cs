@@ -23,7 +23,7 @@ public static class SocketIOServiceCollectionExtensions
         options.Validate();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
-        services.AddSingleton(sp => new SocketIOServer(options, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new SocketIOServer(options, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddHostedService<SocketIOLifetime>();
         return services;
     }

@@ -194,6 +194,7 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
         Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
         ns.Add(socket);
         Session.Send((IsProtocolV4 ? SocketIOEncodedPacket.ConnectV4Protocol(ns.Name) : SocketIOEncodedPacket.Connect(ns.Name, socket.Id)).FrameSpan);
+        _server.Metrics.OnConnect(ns.Name);
         if (Session.TransportName == EngineIO.TransportNames.WebSocket)
         {
             // The reference server's order: its WebSocket transport is not writable until the
@@ -260,6 +261,7 @@ internal sealed partial class SocketIOConnection : IEngineSessionHandler
     public void OnClose(string reason)
     {
         Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
+        _server.Metrics.OnDisconnect(reason);
 
         SocketIOSocket[] sockets;
         lock (_lock)

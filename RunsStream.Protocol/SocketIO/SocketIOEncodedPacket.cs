@@ -16,7 +16,14 @@ public sealed class SocketIOEncodedPacket
     private SocketIOEncodedPacket(EngineFrame[] frames)
     {
         _frames = frames;
+        foreach (var frame in frames)
+        {
+            Size += frame.Size;
+        }
     }
+
+    /// <summary>Bytes of all the frames as Engine.IO frames them (counted once, sent to many).</summary>
+    internal long Size { get; }
 
     /// <summary>The text packet, then one binary frame per attachment.</summary>
     public IReadOnlyList<EngineFrame> Frames => _frames;

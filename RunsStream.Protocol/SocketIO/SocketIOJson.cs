@@ -31,7 +31,19 @@ public static class SocketIOJson
         };
         options.Converters.Add(new ByteArrayAttachmentConverter());
         options.Converters.Add(new MemoryAttachmentConverter());
-        options.MakeReadOnly(populateMissingResolver: true);
+        if (JsonSerializer.IsReflectionEnabledByDefault)
+        {
+            options.MakeReadOnly(populateMissingResolver: true);
+        }
+        else
+        {
+            // A Native AOT build has no reflection-based serializer: the protocol's own values
+            // (JSON elements, strings, numbers, binary) are known here; an application that
+            // emits its own types passes SocketIOOptions.JsonOptions with its source-generated
+            // context.
+            options.TypeInfoResolver = SocketIOJsonContext.Default;
+            options.MakeReadOnly();
+        }
         return options;
     }
 
@@ -67,3 +79,16 @@ public static class SocketIOJson
         public override void Write(Utf8JsonWriter writer, ReadOnlyMemory<byte> value, JsonSerializerOptions options) => WriteBinary(writer, value);
     }
 }
+
+/// <summary>Metadata of the values the protocol itself serializes, for builds without reflection.</summary>
+[JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(bool))]
+[JsonSerializable(typeof(int))]
+[JsonSerializable(typeof(long))]
+[JsonSerializable(typeof(double))]
+[JsonSerializable(typeof(byte[]))]
+[JsonSerializable(typeof(ReadOnlyMemory<byte>))]
+[JsonSerializable(typeof(object[]))]
+[JsonSerializable(typeof(Dictionary<string, object?>))]
+internal sealed partial class SocketIOJsonContext : JsonSerializerContext;

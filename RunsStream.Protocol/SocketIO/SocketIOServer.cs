@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using RunsStream.Protocol.Diagnostics;
 using RunsStream.Protocol.EngineIO;
 
 namespace RunsStream.Protocol.SocketIO;
@@ -15,8 +17,12 @@ public sealed class SocketIOServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, SocketIONamespace> _namespaces = new(StringComparer.Ordinal);
     private readonly ILoggerFactory _loggerFactory;
 
-    /// <summary>A server with <paramref name="options"/>; <paramref name="time"/> (default the system clock) drives heartbeats and timeouts.</summary>
-    public SocketIOServer(SocketIOOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? time = null)
+    /// <summary>
+    /// A server with <paramref name="options"/>; <paramref name="time"/> (default the system
+    /// clock) drives heartbeats and timeouts; its metrics (<see cref="ProtocolMetrics"/>) are on a
+    /// meter of <paramref name="meters"/> (the host's), or of their own when null.
+    /// </summary>
+    public SocketIOServer(SocketIOOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? time = null, IMeterFactory? meters = null)
     {
         options.Validate();
         Options = options;
@@ -24,8 +30,15 @@ public sealed class SocketIOServer : IAsyncDisposable
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Logger = _loggerFactory.CreateLogger<SocketIOServer>();
         Engine = new EngineServer(options.Engine, session => new SocketIOConnection(this, session), _loggerFactory.CreateLogger<EngineServer>(), Time);
+        Metrics = new ProtocolMetrics(this, meters);
         Of(Parser.SocketIOPacket.RootNamespace);
     }
+
+    /// <summary>Connections, connects, disconnects by reason, packets and bytes sent.</summary>
+    internal ProtocolMetrics Metrics { get; }
+
+    /// <summary>The namespaces created so far.</summary>
+    internal ICollection<SocketIONamespace> Namespaces => _namespaces.Values;
 
     /// <summary>The options read when the server was built.</summary>
     public SocketIOOptions Options { get; }
@@ -63,5 +76,6 @@ public sealed class SocketIOServer : IAsyncDisposable
         {
             ns.Adapter.Dispose();
         }
+        Metrics.Close();
     }
 }

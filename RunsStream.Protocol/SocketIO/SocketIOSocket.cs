@@ -92,7 +92,15 @@ public sealed partial class SocketIOSocket
         Send(SocketIOEncodedPacket.Event(Namespace.Name, eventName, args));
 
     /// <summary>Queues an encoded packet; false when disconnected or the client is too slow.</summary>
-    public bool Send(SocketIOEncodedPacket packet) => Connected && _connection.Session.Send(packet.FrameSpan);
+    public bool Send(SocketIOEncodedPacket packet)
+    {
+        if (!Connected || !_connection.Session.Send(packet.FrameSpan))
+        {
+            return false;
+        }
+        Namespace.Server.Metrics.OnSent(packet.Size);
+        return true;
+    }
 
     /// <summary>
     /// Leaves the namespace: the client gets DISCONNECT ("io server disconnect"). With

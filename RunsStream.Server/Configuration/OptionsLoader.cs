@@ -50,6 +50,7 @@ public static class OptionsLoader
             TlsCertificate = Get("TLS_CERT"),
             TlsKey = Get("TLS_KEY"),
             TlsRedirectPort = Get("TLS_REDIRECT_PORT") is { } redirect ? ParseInt("TLS_REDIRECT_PORT", redirect, 0, 1, 65535) : null,
+            Observability = Diagnostics.ObservabilityOptions.Load(configuration),
         };
         if ((options.TlsCertificate is null) != (options.TlsKey is null))
         {

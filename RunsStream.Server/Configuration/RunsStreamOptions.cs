@@ -131,6 +131,9 @@ public sealed record RunsStreamOptions
     /// </summary>
     public FleetOptions? Fleet { get; init; }
 
+    /// <summary>METRICS_PUBLIC, OTEL_EXPORTER_OTLP_ENDPOINT, LOG_FORMAT: /metrics, traces and the log's format.</summary>
+    internal Diagnostics.ObservabilityOptions Observability { get; init; } = Diagnostics.ObservabilityOptions.Default;
+
     /// <summary>The URL Kestrel listens on, from <see cref="Host"/> and <see cref="Port"/> (IPv6 in brackets).</summary>
     public string Url => $"{(Tls ? "https" : "http")}://{UrlHost}:{Port}";
 

@@ -8,7 +8,7 @@ namespace RunsStream.Server.Http;
 internal static class ApiErrors
 {
     public static IResult Result(RunsErrorCode code, string message) =>
-        Results.Json(new ErrorEnvelope(new ErrorBody(code.ToWire(), message)), ApiJson.Options, statusCode: code.HttpStatus());
+        Results.Json(new ErrorEnvelope(new ErrorBody(code.ToWire(), message)), ApiJson.Context.ErrorEnvelope, statusCode: code.HttpStatus());
 
     public static async Task WriteAsync(HttpContext context, RunsErrorCode code, string message)
     {
@@ -18,18 +18,6 @@ internal static class ApiErrors
         }
         context.Response.StatusCode = code.HttpStatus();
         context.Response.ContentType = "application/json; charset=utf-8";
-        await context.Response.WriteAsync(JsonSerializer.Serialize(new ErrorEnvelope(new ErrorBody(code.ToWire(), message)), ApiJson.Options));
+        await context.Response.WriteAsync(JsonSerializer.Serialize(new ErrorEnvelope(new ErrorBody(code.ToWire(), message)), ApiJson.Context.ErrorEnvelope));
     }
-
-    private sealed record ErrorEnvelope(ErrorBody Error);
-
-    private sealed record ErrorBody(string Code, string Message);
-}
-
-internal static class ApiJson
-{
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
-    {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
 }

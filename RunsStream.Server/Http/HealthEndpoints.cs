@@ -50,7 +50,7 @@ internal static class HealthEndpoints
             health["redis"] = fleet.RedisConnected ? "reachable" : "unreachable";
             health["postgres"] = store.IsWritable && fleet.DatabaseReachable ? "reachable" : "unreachable";
         }
-        return Results.Json(health);
+        return Results.Json(health, ApiJson.Options);
     }
 
     /// <summary>Shutting down wins over a store that cannot write: it is the one that will not pass.</summary>
@@ -58,13 +58,13 @@ internal static class HealthEndpoints
     {
         if (shuttingDown)
         {
-            return Results.Json(new { status = "unavailable", reason = "The server is shutting down" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+            return Results.Json(new Dictionary<string, object?> { ["status"] = "unavailable", ["reason"] = "The server is shutting down" }, ApiJson.Options, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
         if (!store.IsWritable)
         {
-            return Results.Json(new { status = "unavailable", reason = StoreReason(store), since = store.Since is { } since ? Timestamps.ToIso(since) : null }, statusCode: StatusCodes.Status503ServiceUnavailable);
+            return Results.Json(new Dictionary<string, object?> { ["status"] = "unavailable", ["reason"] = StoreReason(store), ["since"] = store.Since is { } since ? Timestamps.ToIso(since) : null }, ApiJson.Options, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
-        return Results.Json(new { status = "ready" });
+        return Results.Json(new Dictionary<string, object?> { ["status"] = "ready" }, ApiJson.Options);
     }
 
     private static string StoreReason(StoreHealth store) => "The run store cannot write: " + store.Reason;

@@ -116,6 +116,6 @@ internal static class LogRange
         context.Response.Headers.ContentRange = $"bytes */{total}";
         context.Response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
         context.Response.ContentType = "application/json; charset=utf-8";
-        await context.Response.WriteAsync(System.Text.Json.JsonSerializer.Serialize(new { error = new { code = "range_not_satisfiable", message } }, ApiJson.Options));
+        await context.Response.WriteAsync(System.Text.Json.JsonSerializer.Serialize(new ErrorEnvelope(new ErrorBody("range_not_satisfiable", message)), ApiJson.Context.ErrorEnvelope));
     }
 }

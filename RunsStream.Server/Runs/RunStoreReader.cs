@@ -139,8 +139,14 @@ internal sealed class RunStoreReader(string runId, IRunStore store)
         return bytes >= key.MaxBytes;
     }
 
+    private static long _storeReads;
+
+    /// <summary>Reads from the store by every reader of this process (runsstream_store_catchup_reads_total).</summary>
+    internal static long StoreReads => Volatile.Read(ref _storeReads);
+
     private Task<List<RunEvent>> ReadFromStoreAsync(Key key) => Task.Run(async () =>
     {
+        Interlocked.Increment(ref _storeReads);
         await ReadSlots.WaitAsync();
         try
         {

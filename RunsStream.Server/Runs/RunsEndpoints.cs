@@ -36,13 +36,13 @@ internal static class RunsEndpoints
     private static IResult Me(HttpContext context)
     {
         var principal = RunAccess.Of(context);
-        return Results.Json(new
-        {
-            user = principal.User,
-            workspaces = principal.Workspaces?.Order(StringComparer.Ordinal).ToArray() ?? ["*"],
-            scopes = RunScopeNames.Names(principal.Scopes),
-            expiresAt = principal.ExpiresAt is { } expires ? Timestamps.ToIso(expires) : null,
-        }, ApiJson.Options);
+        return Results.Json(
+            new SignedIn(
+                principal.User,
+                principal.Workspaces?.Order(StringComparer.Ordinal).ToArray() ?? ["*"],
+                RunScopeNames.Names(principal.Scopes).ToArray(),
+                principal.ExpiresAt is { } expires ? Timestamps.ToIso(expires) : null),
+            ApiJson.Context.SignedIn);
     }
 
     private static async Task<IResult> StartAsync(HttpContext context, RunsService runs, RunsStreamOptions options)
@@ -52,7 +52,7 @@ internal static class RunsEndpoints
         var request = RunRequestParser.Parse(await JsonBody.ReadAsync(context, options.MaxBodyBytes));
         RunAccess.RequireWorkspace(principal, request.WorkspaceId);
         var run = await runs.StartRunAsync(request, principal.User, context.RequestAborted);
-        return Results.Json(new { runId = run.RunId, status = RunStatus.Queued.ToWire() }, ApiJson.Options, statusCode: StatusCodes.Status201Created);
+        return Results.Json(new RunAnswer(run.RunId, RunStatus.Queued.ToWire()), ApiJson.Context.RunAnswer, statusCode: StatusCodes.Status201Created);
     }
 
     private static async Task<IResult> ListAsync(HttpRequest request, RunsService runs)
@@ -83,7 +83,7 @@ internal static class RunsEndpoints
             }
         }
         var page = await runs.ListAsync(limit, before, status, request.HttpContext.RequestAborted, RunAccess.Listable(principal));
-        return Results.Json(page.Select(RunView.From), ApiJson.Options);
+        return Results.Json(page.Select(RunView.From).ToArray(), ApiJson.Context.RunViewArray);
     }
 
     private static IResult Get(string runId, HttpContext context, RunsService runs)
@@ -92,7 +92,7 @@ internal static class RunsEndpoints
         {
             return BadRunId();
         }
-        return Results.Json(RunView.From(RunAccess.Get(runs, RunAccess.Of(context), runId, RunScopes.Read)), ApiJson.Options);
+        return Results.Json(RunView.From(RunAccess.Get(runs, RunAccess.Of(context), runId, RunScopes.Read)), ApiJson.Context.RunView);
     }
 
     private static async Task<IResult> CancelAsync(string runId, HttpContext context, RunsService runs)
@@ -106,7 +106,7 @@ internal static class RunsEndpoints
         try
         {
             var status = await runs.CancelAsync(run, "Cancelled by user", principal.User, context.RequestAborted);
-            return Results.Json(new { runId, status = status.ToWire() }, ApiJson.Options);
+            return Results.Json(new RunAnswer(runId, status.ToWire()), ApiJson.Context.RunAnswer);
         }
         catch (RunConflictException conflict)
         {
@@ -136,7 +136,7 @@ internal static class RunsEndpoints
         {
             return Finished(conflict);
         }
-        return Results.Json(new { runId, accepted = events.Count }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
+        return Results.Json(new EventsAccepted(runId, events.Count), ApiJson.Context.EventsAccepted, statusCode: StatusCodes.Status202Accepted);
     }
 
     /// <summary>
@@ -265,7 +265,7 @@ internal static class RunsEndpoints
 
     /// <summary>409 for a run that has already finished: the error, and the run's status beside it (docs/api.md section 3).</summary>
     private static IResult Finished(RunConflictException conflict) =>
-        Results.Json(new { runId = conflict.RunId, status = conflict.Status.ToWire(), error = new { code = RunsErrorCode.Conflict.ToWire(), message = conflict.Message } }, ApiJson.Options, statusCode: StatusCodes.Status409Conflict);
+        Results.Json(new RunConflict(conflict.RunId, conflict.Status.ToWire(), new ErrorBody(RunsErrorCode.Conflict.ToWire(), conflict.Message)), ApiJson.Context.RunConflict, statusCode: StatusCodes.Status409Conflict);
 
     private static IResult BadRunId() =>
         ApiErrors.Result(RunsErrorCode.BadRequest, RunIds.InvalidRunIdMessage);

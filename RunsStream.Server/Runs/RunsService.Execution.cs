@@ -24,6 +24,21 @@ public sealed partial class RunsService
         get { lock (_schedule) return _running; }
     }
 
+    /// <summary>Runs of this server not finished yet: queued (here or by an external executor) and running.</summary>
+    internal (long Queued, long Running) CountUnfinished()
+    {
+        long queued = 0, running = 0;
+        foreach (var run in _runs.Values)
+        {
+            switch (run.Status)
+            {
+                case RunStatus.Queued: queued++; break;
+                case RunStatus.Running: running++; break;
+            }
+        }
+        return (queued, running);
+    }
+
     private void Enqueue(RunState run)
     {
         lock (_schedule)
@@ -49,6 +64,7 @@ public sealed partial class RunsService
             {
                 var first = firstNode.Value;
                 _queue.RemoveFirst();
+                _telemetry.OnDequeued(first, _time.GetUtcNow());
                 LaunchLocked(first);
             }
         }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using RunsStream.Server.Configuration;
+using RunsStream.Server.Diagnostics;
 using RunsStream.Server.Runs.Execution;
 using RunsStream.Server.Runs.Execution.Docker;
 using RunsStream.Server.Runs.Execution.Sandbox;
@@ -27,11 +28,15 @@ public sealed partial class RunsService : IAsyncDisposable
     private readonly RunContainment _containment;
     private readonly RunExecutors _executors;
     private readonly BubblewrapSandbox _sandbox;
+    private readonly RunsTelemetry _telemetry;
 
+    /// <param name="telemetry">Metrics and trace spans of the runs; none when null.</param>
     /// <exception cref="OptionsException">RUN_AS_USER cannot be used.</exception>
-    internal RunsService(RunsStreamOptions options, IRunStore store, TimeProvider time, ILogger<RunsService> logger)
+    internal RunsService(RunsStreamOptions options, IRunStore store, TimeProvider time, ILogger<RunsService> logger, RunsTelemetry? telemetry = null)
     {
         _options = options;
+        _telemetry = telemetry ?? RunsTelemetry.None;
+        _telemetry.Metrics?.Observe(this);
         _store = store;
         _time = time;
         _logger = logger;
@@ -268,6 +273,7 @@ public sealed partial class RunsService : IAsyncDisposable
         var run = new RunState(RunIds.NewId(now), _options.RunLogMaxBytes, _store, command, workspaceId, now, executor.Name, stages, request.Tty) { CreatedBy = by };
         _runs[run.RunId] = run;
         run.Append(seq => RunEvent.ForStatus(run.RunId, seq, RunStatus.Queued, now));
+        _telemetry.OnQueued(run);
         if (_fleet is null)
         {
             Enqueue(run); // in a fleet the shared store is the queue (StartRunAsync)
@@ -437,7 +443,12 @@ public sealed partial class RunsService : IAsyncDisposable
     private RunEvent? AppendStatus(RunState run, RunStatus status, string? reason = null, int? exitCode = null, long? stdoutBytes = null, long? stderrBytes = null)
     {
         var now = _time.GetUtcNow();
-        return run.Append(seq => RunEvent.ForStatus(run.RunId, seq, status, now, reason, exitCode, stdoutBytes, stderrBytes));
+        var appended = run.Append(seq => RunEvent.ForStatus(run.RunId, seq, status, now, reason, exitCode, stdoutBytes, stderrBytes));
+        if (appended is not null)
+        {
+            _telemetry.OnStatus(run, appended);
+        }
+        return appended;
     }
 }
 

@@ -16,7 +16,7 @@ internal static class FleetUnderTest
 
     public static bool Enabled => Environment.GetEnvironmentVariable(Variable) is "1" or "true";
 
-    public static async Task<RunsServerHost> StartAsync(RunsStreamOptions options)
+    public static async Task<RunsServerHost> StartAsync(RunsStreamOptions options, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configureBuilder)
     {
         var redis = await RedisServer.StartNewAsync();
         var companions = new List<IAsyncDisposable> { redis };
@@ -35,10 +35,10 @@ internal static class FleetUnderTest
             Directory.CreateDirectory(peerDirectory);
             var peerPort = FreePorts.Next();
             var peer = await RunsServerHost.StartBuiltAsync(
-                options with { Port = peerPort, DataDirectory = peerDirectory, Fleet = Fleet("node-1", peerPort) }, peerDirectory);
+                options with { Port = peerPort, DataDirectory = peerDirectory, Fleet = Fleet("node-1", peerPort) }, peerDirectory, configureBuilder);
             companions.Add(peer);
             var port = options.Port == 0 ? FreePorts.Next() : options.Port;
-            var host = await RunsServerHost.StartBuiltAsync(options with { Port = port, Fleet = Fleet("node-0", port) }, options.DataDirectory);
+            var host = await RunsServerHost.StartBuiltAsync(options with { Port = port, Fleet = Fleet("node-0", port) }, options.DataDirectory, configureBuilder);
             host.Companions.AddRange(companions);
             return host;
         }

@@ -45,7 +45,8 @@ public sealed class RunsServerHost : IRunsServer, IAsyncDisposable
     /// <summary>The app's services (the Socket.IO server, the fleet routing's forwarder, ...).</summary>
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<RunsServerHost> StartAsync(Func<RunsStreamOptions, RunsStreamOptions>? configure = null)
+    /// <param name="configureBuilder">Adds to the host's services before the app is built (e.g. a test's trace exporter).</param>
+    public static async Task<RunsServerHost> StartAsync(Func<RunsStreamOptions, RunsStreamOptions>? configure = null, Action<WebApplicationBuilder>? configureBuilder = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "runsstream-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDirectory);
@@ -62,17 +63,18 @@ public sealed class RunsServerHost : IRunsServer, IAsyncDisposable
         options = configure?.Invoke(options) ?? options;
         if (FleetUnderTest.Enabled && options.Fleet is null && options.Store != "memory")
         {
-            return await FleetUnderTest.StartAsync(options);
+            return await FleetUnderTest.StartAsync(options, configureBuilder);
         }
-        return await StartBuiltAsync(options, dataDirectory);
+        return await StartBuiltAsync(options, dataDirectory, configureBuilder);
     }
 
     /// <summary>The server for exactly <paramref name="options"/>.</summary>
-    internal static async Task<RunsServerHost> StartBuiltAsync(RunsStreamOptions options, string dataDirectory)
+    internal static async Task<RunsServerHost> StartBuiltAsync(RunsStreamOptions options, string dataDirectory, Action<WebApplicationBuilder>? configureBuilder = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        configureBuilder?.Invoke(builder);
         var app = RunsStreamApp.Build(options, builder);
         await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -27,7 +27,13 @@ public sealed partial class ServerProcess : IRunsServer, IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    [GeneratedRegex(@"RunsStream listening on (http://\S+)")]
+    /// <summary>Every line the server has written to stdout so far, in order.</summary>
+    public IReadOnlyCollection<string> OutputLines => _output;
+
+    private System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+
+    // The address ends at a space or, in a JSON log line (LOG_FORMAT=json), at the closing quote.
+    [GeneratedRegex(@"RunsStream listening on (http://[^\s""]+)")]
     private static partial Regex ListeningLine();
 
     /// <param name="dataDirectory">DATA_DIR.</param>
@@ -36,10 +42,11 @@ public sealed partial class ServerProcess : IRunsServer, IAsyncDisposable
     /// Runs the server as this account instead of root (the test must be root): its files are
     /// copied to a folder that account can read, and DATA_DIR is given to it.
     /// </param>
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string>? environment = null, string? asUser = null)
+    /// <param name="executable">A published build's executable (scripts/publish) instead of the test's RunsStream.Server.dll.</param>
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string>? environment = null, string? asUser = null, string? executable = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "RunsStream.Server.dll");
-        var startInfo = new ProcessStartInfo(asUser is null ? "dotnet" : "setpriv")
+        var startInfo = new ProcessStartInfo(executable ?? (asUser is null ? "dotnet" : "setpriv"))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -56,7 +63,10 @@ public sealed partial class ServerProcess : IRunsServer, IAsyncDisposable
             startInfo.Environment["HOME"] = dataDirectory;
             startInfo.Environment["DOTNET_CLI_HOME"] = dataDirectory;
         }
-        startInfo.ArgumentList.Add(dll);
+        if (executable is null)
+        {
+            startInfo.ArgumentList.Add(dll);
+        }
         startInfo.Environment["WS_AUTH_TOKEN"] = RunsServerHost.Token;
         startInfo.Environment["HOST"] = "127.0.0.1";
         startInfo.Environment["PORT"] = "0";
@@ -73,9 +83,14 @@ public sealed partial class ServerProcess : IRunsServer, IAsyncDisposable
         }
 
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException("the server did not start");
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var listening = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         process.OutputDataReceived += (_, e) =>
         {
+            if (e.Data is { } text)
+            {
+                output.Enqueue(text);
+            }
             if (e.Data is { } line && ListeningLine().Match(line) is { Success: true } match)
             {
                 listening.TrySetResult(match.Groups[1].Value);
@@ -87,7 +102,7 @@ public sealed partial class ServerProcess : IRunsServer, IAsyncDisposable
         try
         {
             var url = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            return new ServerProcess(process, url) { _serverCopy = asUser is null ? null : Path.GetDirectoryName(dll) };
+            return new ServerProcess(process, url) { _serverCopy = asUser is null ? null : Path.GetDirectoryName(dll), _output = output };
         }
         catch
         {

@@ -107,3 +107,41 @@ import_busybox_image() {
   "${podman[@]}" import --quiet --change 'ENV PATH=/bin' "$rootfs.tar" "$image" >/dev/null || { log "setup: podman could not import $image"; rm -rf "$rootfs" "$rootfs.tar"; return 1; }
   rm -rf "$rootfs" "$rootfs.tar"
 }
+
+# import_host_runtime_image DIR IMAGE : imports (once) into the podman storage of DIR an image
+# made offline from this machine's own files: glibc, libstdc++, zlib and OpenSSL (what a
+# self-contained .NET executable loads), bash (the Dockerfile's healthcheck) and busybox-static's
+# applets (sh, grep, head). It stands in for dotnet/runtime-deps where no registry can be reached.
+import_host_runtime_image() {
+  local dir="$1" image="$2"
+  local podman=(env CONTAINERS_CONF="$dir/containers.conf" CONTAINERS_STORAGE_CONF="$dir/storage.conf" podman)
+  "${podman[@]}" image exists "$image" 2>/dev/null && return 0
+  apt_install busybox-static libstdc++6
+  local rootfs
+  rootfs="$(mktemp -d)"
+  chmod 755 "$rootfs" # mktemp's 700 would become the image's /, closed to its user
+  mkdir -p "$rootfs/bin" "$rootfs/usr/bin" "$rootfs/usr/sbin" "$rootfs/tmp" "$rootfs/etc" "$rootfs/var/lib" "$rootfs/opt" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev"
+  chmod 1777 "$rootfs/tmp"
+  cp /bin/busybox "$rootfs/bin/busybox"
+  for tool in $("$rootfs/bin/busybox" --list); do
+    [ -e "$rootfs/bin/$tool" ] || ln -s busybox "$rootfs/bin/$tool"
+  done
+  cp /bin/bash "$rootfs/bin/bash"
+  # The loader and every library bash and a .NET executable need, at their paths on this machine.
+  local lib
+  local name
+  for lib in $(ldd /bin/bash | grep -o '/[^ ]*') /lib64/ld-linux-x86-64.so.2 \
+             $(for name in libc.so.6 libdl.so.2 libpthread.so.0 librt.so.1 libm.so.6 libstdc++.so.6 libgcc_s.so.1 libz.so.1 libssl.so.3 libcrypto.so.3; do
+                 ldconfig -p | awk -v n="$name" '$1 == n && /x86-64/ {print $NF; exit}'
+               done); do
+    [ -n "$lib" ] || continue
+    mkdir -p "$rootfs$(dirname "$lib")"
+    cp -L "$lib" "$rootfs$lib"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' > "$rootfs/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' > "$rootfs/etc/group"
+  tar -C "$rootfs" -cf "$rootfs.tar" .
+  "${podman[@]}" import --quiet --change 'ENV PATH=/usr/sbin:/usr/bin:/bin' "$rootfs.tar" "$image" >/dev/null \
+    || { log "setup: podman could not import $image"; rm -rf "$rootfs" "$rootfs.tar"; return 1; }
+  rm -rf "$rootfs" "$rootfs.tar"
+}

@@ -52,7 +52,9 @@ internal sealed partial class SqliteRunStore
                         }
                     }
                     connection ??= Open(forWriting: true);
+                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
                     Commit(connection, batch);
+                    _metrics?.OnCommit(System.Diagnostics.Stopwatch.GetElapsedTime(started));
                 }
                 catch (Exception ex)
                 {

@@ -30,10 +30,15 @@ internal sealed partial class SqliteRunStore : IRunStore
     private volatile Exception? _stopped;
     private int _disposed;
 
+    private readonly Diagnostics.RunsMetrics? _metrics;
+
     /// <param name="time">Drives the batch delay and the retry backoff; the system clock when null.</param>
-    public SqliteRunStore(string dataDirectory, ILogger<SqliteRunStore> logger, TimeProvider? time = null)
+    /// <param name="metrics">Where each commit's duration and the backlog are reported; none when null.</param>
+    public SqliteRunStore(string dataDirectory, ILogger<SqliteRunStore> logger, TimeProvider? time = null, Diagnostics.RunsMetrics? metrics = null)
     {
         _time = time ?? TimeProvider.System;
+        _metrics = metrics;
+        metrics?.ObserveStore(() => _writes.Reader.Count);
         Directory.CreateDirectory(dataDirectory);
         Path = System.IO.Path.GetFullPath(System.IO.Path.Combine(dataDirectory, FileName));
         _connectionString = new SqliteConnectionStringBuilder
