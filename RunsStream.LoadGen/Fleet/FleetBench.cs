@@ -10,7 +10,7 @@ internal sealed record FleetSizes(
 {
     // Full: each CPU figure read over a second or more on 2 cores (measured 2026-12-03; see
     // bench/README.md "Fleet"), the latency scenario at issue 12's 100 subscribers.
-    public static readonly FleetSizes Full = new(100, 48 * BenchConfig.MB, 50, 64 * BenchConfig.MB, 100, 200);
+    public static readonly FleetSizes Full = new(100, 32 * BenchConfig.MB, 100, 32 * BenchConfig.MB, 100, 200);
 
     public static readonly FleetSizes Quick = new(20, 2 * BenchConfig.MB, 10, 4 * BenchConfig.MB, 10, 20);
 }
