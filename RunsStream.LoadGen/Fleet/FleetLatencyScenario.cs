@@ -76,7 +76,6 @@ internal static class FleetLatencyScenario
         m.Figures["fleet, sub on C p99 (ms)"] = onC.P99;
         m.Figures["fleet, sub on C max (ms)"] = onC.Max;
         m.Figures["C p99 / single node p99"] = onC.P99 / single.Figures["p99 (ms)"];
-        m.Figures["all nodes' CPU (s)"] = cpu.NodesCpu;
         m.Figures["single node CPU (s)"] = single.ServerCpuSeconds;
         m.Figures["Redis + PostgreSQL CPU (s)"] = cpu.ServicesCpu;
         return m;

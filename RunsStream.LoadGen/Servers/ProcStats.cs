@@ -10,7 +10,7 @@ namespace RunsStream.LoadGen.Servers;
 /// </summary>
 internal sealed class ProcStats : IDisposable
 {
-    private static readonly double TicksPerSecond = ReadClockTicks();
+    internal static readonly double TicksPerSecond = ReadClockTicks();
     private readonly int _pid;
     private readonly CancellationTokenSource _stop = new();
     private long _sampledPeakKb;
