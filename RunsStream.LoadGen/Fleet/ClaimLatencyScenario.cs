@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using RunsStream.LoadGen.Client;
 using RunsStream.LoadGen.Reporting;
 using RunsStream.LoadGen.Scenarios;
 

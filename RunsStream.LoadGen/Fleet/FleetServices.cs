@@ -61,5 +61,5 @@ internal sealed class FleetServices
 
     /// <summary>CPU seconds of Redis and PostgreSQL (the postmaster and all its backends) so far; 0 for one not known.</summary>
     public double ServicesCpuSeconds() =>
-        (RedisPid is { } redis ? Servers.ProcessTreeCpu.Seconds(redis) : 0) + (PostgresPid is { } pg ? Servers.ProcessTreeCpu.Seconds(pg) : 0);
+        (RedisPid is { } redis ? Servers.ProcStats.TreeCpuSeconds(redis) : 0) + (PostgresPid is { } pg ? Servers.ProcStats.TreeCpuSeconds(pg) : 0);
 }

@@ -10,7 +10,7 @@ namespace RunsStream.Tests.LoadGen.Servers;
 /// figure, not in its own.
 /// </summary>
 [TestFixture]
-public sealed class ProcessTreeCpuTests
+public sealed class ProcStatsTests
 {
     [Test]
     public async Task A_process_tree_counts_its_childrens_cpu()
@@ -21,7 +21,7 @@ public sealed class ProcessTreeCpuTests
         using var shell = Process.Start(info)!;
         try
         {
-            await Eventually.WaitUntilAsync(() => ProcessTreeCpu.Seconds(shell.Id) >= 0.3, "the spinning child's CPU counted in its parent's tree");
+            await Eventually.WaitUntilAsync(() => ProcStats.TreeCpuSeconds(shell.Id) >= 0.3, "the spinning child's CPU counted in its parent's tree");
             using var own = new ProcStats(shell.Id);
             Assert.That(own.CpuSeconds(), Is.LessThan(0.2), "the shell itself only waits");
         }
