@@ -10,6 +10,7 @@ using RunsStream.LoadGen.Servers;
 //   RunsStream.LoadGen --root <repo> [--quick] [--only 1,3] [--servers ours,node]
 //                      [--out <dir>] [--micro-report <markdown file>] [--ours-dll <RunsStream.Server.dll>]
 //                      [--repeats N] [--readme]
+//   RunsStream.LoadGen --fleet ...: the fleet parts instead (REDIS_URL and DATABASE_URL set)
 
 var root = Arg("--root") ?? Directory.GetCurrentDirectory();
 var quick = args.Contains("--quick");
@@ -33,6 +34,22 @@ _ = ResultsReport.LoadAverageAtStart; // read before this run loads the machine
 ResultsReport.SourceVersion = config.OursDll is { } dll ? "RunsStream from " + dll : ResultsReport.ReadSourceVersion(root);
 
 bool Selected(int scenario) => only is null || only.Contains(scenario);
+
+if (args.Contains("--fleet"))
+{
+    // The fleet parts (issue 14) against nodes on the Redis and PostgreSQL scripts/bench started.
+    Console.Error.WriteLine($"bench: fleet {config.Mode} run, {config.Repeats} repetition(s) of each part, logs in {workDir}");
+    var fleetCode = await RunsStream.LoadGen.Fleet.FleetBench.RunAsync(config, outDir, quick, Selected);
+    if (fleetCode == 0)
+    {
+        Directory.Delete(workDir, recursive: true);
+    }
+    else
+    {
+        Console.Error.WriteLine($"bench: some parts were incomplete; the nodes' logs are in {workDir}");
+    }
+    return fleetCode;
+}
 
 Console.Error.WriteLine($"bench: {config.Mode} run, {config.Repeats} repetition(s) of each scenario, logs in {workDir}");
 if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") != "1")

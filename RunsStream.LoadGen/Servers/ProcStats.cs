@@ -10,7 +10,7 @@ namespace RunsStream.LoadGen.Servers;
 /// </summary>
 internal sealed class ProcStats : IDisposable
 {
-    private static readonly double TicksPerSecond = ReadClockTicks();
+    internal static readonly double TicksPerSecond = ReadClockTicks();
     private readonly int _pid;
     private readonly CancellationTokenSource _stop = new();
     private long _sampledPeakKb;
@@ -27,6 +27,42 @@ internal sealed class ProcStats : IDisposable
         // Fields after the parenthesized command name; utime and stime are fields 14 and 15.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return (long.Parse(fields[11]) + long.Parse(fields[12])) / TicksPerSecond;
+    }
+
+    /// <summary>
+    /// CPU seconds of a process and its live children, and of the children it has waited for
+    /// (cutime + cstime): PostgreSQL's postmaster and its backends, one per connection.
+    /// </summary>
+    public static double TreeCpuSeconds(int root)
+    {
+        var total = 0.0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var parent = int.Parse(fields[1]);
+                if (pid == root || parent == root)
+                {
+                    // utime, stime, and for the root also its waited-for children's (cutime, cstime): backends that ended.
+                    total += long.Parse(fields[11]) + long.Parse(fields[12]);
+                    if (pid == root)
+                    {
+                        total += long.Parse(fields[13]) + long.Parse(fields[14]);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+            {
+                // The process ended while being read.
+            }
+        }
+        return total / TicksPerSecond;
     }
 
     /// <summary>The system (kernel) part of <see cref="CpuSeconds"/>: stime alone.</summary>

@@ -60,7 +60,10 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    public static async Task<ServerUnderTest> StartAsync(ServerKind kind, BenchConfig config, string scenario)
+    /// <param name="environment">Settings on top of the common ones (a fleet node's REDIS_URL, DATABASE_URL, NODE_ID, PORT...).</param>
+    /// <param name="onLine">Sees every line the server prints (a fleet node's "Claimed run" lines).</param>
+    public static async Task<ServerUnderTest> StartAsync(ServerKind kind, BenchConfig config, string scenario,
+        IReadOnlyDictionary<string, string>? environment = null, Action<string>? onLine = null)
     {
         var dataDir = Path.Combine(config.WorkDir, $"{kind.Name}-{scenario}-data");
         Directory.CreateDirectory(dataDir);
@@ -71,6 +74,12 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
         var env = info.Environment;
         env.Remove("CORS_ORIGINS");
         env.Remove("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"); // the load generator's setting, not the server's
+        // scripts/bench --fleet gives the load generator the fleet's services; a server is a
+        // fleet node only when `environment` says so, never by inheriting them.
+        foreach (var fleetSetting in new[] { "REDIS_URL", "DATABASE_URL", "NODE_ID", "NODE_URL", "REDIS_PID", "POSTGRES_PID" })
+        {
+            env.Remove(fleetSetting);
+        }
         env["WS_AUTH_TOKEN"] = config.Token;
         env["HOST"] = "127.0.0.1";
         env["PORT"] = "0";
@@ -79,6 +88,10 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
         env["RUN_LOG_MAX_BYTES"] = config.RunLogMaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         env["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         env["NODE_ENV"] = "production";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
 
         var log = new StreamWriter(Path.Combine(config.WorkDir, $"{kind.Name}-{scenario}.log")) { AutoFlush = true };
         var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start " + info.FileName);
@@ -90,6 +103,7 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
                 return;
             }
             WriteLog(log, e.Data);
+            onLine?.Invoke(e.Data);
             if (ListeningLine().Match(e.Data) is { Success: true } m)
             {
                 ready.TrySetResult(new Uri(m.Groups[1].Value));
