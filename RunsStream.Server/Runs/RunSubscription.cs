@@ -85,6 +85,13 @@ internal sealed class RunSubscription : IRunSubscriber
         return true;
     }
 
+    /// <summary>How long a catch-up waits before it reads again from a store that could not be read.</summary>
+    internal static readonly TimeSpan StoreRetryDelay = TimeSpan.FromSeconds(1);
+
+    private static bool IsStoreUnreachable(Exception ex) =>
+        ex is System.Data.Common.DbException or IOException or TimeoutException or System.Net.Sockets.SocketException
+        || (ex.InnerException is { } inner && IsStoreUnreachable(inner));
+
     private void StartPump() => _ = Task.Run(PumpAsync);
 
     private async Task PumpAsync()
@@ -97,7 +104,20 @@ internal sealed class RunSubscription : IRunSubscriber
                 {
                     await Socket.WaitForDrainAsync(_stop.Token);
                 }
-                if (await Run.NextBatchOrGoLiveAsync(this) is not { } batch)
+                List<RunEvent>? batch;
+                try
+                {
+                    batch = await Run.NextBatchOrGoLiveAsync(this);
+                }
+                catch (Exception ex) when (IsStoreUnreachable(ex))
+                {
+                    // A shared store (PostgreSQL) that is away: the events are there once it is
+                    // back; the subscriber waits for them instead of losing its subscription.
+                    RunsLog.CatchUpWaitsForStore(_logger, Run.RunId, Socket.Id, ex.Message);
+                    await Task.Delay(StoreRetryDelay, _stop.Token);
+                    continue;
+                }
+                if (batch is null)
                 {
                     return; // live
                 }

@@ -32,6 +32,9 @@ internal static partial class RunsLog
     [LoggerMessage(3010, LogLevel.Debug, "Subscriber {SocketId} of run {RunId} fell behind live delivery with {BufferedBytes} bytes buffered: it catches up from the log")]
     public static partial void FellBehind(ILogger logger, string runId, string socketId, long bufferedBytes);
 
+    [LoggerMessage(3011, LogLevel.Warning, "Catch-up of run {RunId} for socket {SocketId} waits for the store: {Reason}")]
+    public static partial void CatchUpWaitsForStore(ILogger logger, string runId, string socketId, string reason);
+
     [LoggerMessage(3006, LogLevel.Error, "Run {RunId} failed inside the server")]
     public static partial void RunCrashed(ILogger logger, string runId, Exception exception);
 }

@@ -61,11 +61,13 @@ public sealed class FleetFaultTests
             // The only node: it claims the run. The survivor starts after the claim.
             runId = await doomed.StartRunAsync($"echo before the crash; sleep {marker}");
             await doomed.WaitForLogAsync(runId, "before the crash");
+            // GET /runs makes every queued write durable before it answers: the output is stored.
+            (await doomed.Http.GetAsync("/runs")).EnsureSuccessStatusCode();
             var survivor = await fleet.AddNodeAsync();
             await doomed.CrashAsync();
             var crashed = DateTime.UtcNow;
 
-            var run = await survivor.WaitForRunAsync(runId, r => r.GetProperty("status").GetString() != "running", TimeSpan.FromSeconds(60));
+            var run = await survivor.WaitForTerminalAsync(runId, TimeSpan.FromSeconds(60));
             Assert.That(DateTime.UtcNow - crashed, Is.LessThan(TimeSpan.FromSeconds(15)), "ended within the lease and a reaper round");
             Assert.That(run.GetProperty("status").GetString(), Is.EqualTo("failed"));
             Assert.That(run.GetProperty("reason").GetString(), Is.EqualTo("node lost"));
