@@ -18,10 +18,10 @@ namespace RunsStream.Server.Runs.Fleet;
 /// </summary>
 internal sealed partial class FleetNode : IRunFleet, IHostedLifecycleService, IAsyncDisposable
 {
-    /// <summary>How often leases are renewed, the reaper looks and the heartbeat is written.</summary>
+    /// <summary>How often leases are renewed and the heartbeat is written.</summary>
     public static readonly TimeSpan BeatInterval = TimeSpan.FromSeconds(2);
 
-    /// <summary>How often mirrors compare their last seq with the store's and an idle node looks at the queue.</summary>
+    /// <summary>How often mirrors compare their last seq with the store's, the reaper looks, and an idle node looks at the queue.</summary>
     public static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(1);
 
     private readonly RunsService _runs;
@@ -91,6 +91,7 @@ internal sealed partial class FleetNode : IRunFleet, IHostedLifecycleService, IA
         _loops.Add(Task.Run(ClaimLoopAsync));
         _loops.Add(Every(BeatInterval, BeatAsync));
         _loops.Add(Every(CheckInterval, CheckMirrorsAsync));
+        _loops.Add(Every(CheckInterval, ReapAsync));
     }
 
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -177,7 +178,7 @@ internal sealed partial class FleetNode : IRunFleet, IHostedLifecycleService, IA
 
     private void Wake() => _wake.Writer.TryWrite(true);
 
-    /// <summary>Heartbeat, lease renewal and the reaper, every <see cref="BeatInterval"/>.</summary>
+    /// <summary>Heartbeat and lease renewal, every <see cref="BeatInterval"/>.</summary>
     private async Task BeatAsync(CancellationToken cancellationToken)
     {
         await _queue.HeartbeatAsync(_options.NodeId, Tag, _options.NodeUrl, cancellationToken).ConfigureAwait(false);
@@ -196,9 +197,12 @@ internal sealed partial class FleetNode : IRunFleet, IHostedLifecycleService, IA
                 CancelHere(runId, reason);
             }
         }
-        Publish(await _queue.ReapExpiredAsync(_options.NodeId, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false));
         DatabaseReachable = true;
     }
+
+    /// <summary>The reaper, every <see cref="CheckInterval"/>: runs whose lease expired end as their node's lost runs.</summary>
+    private async Task ReapAsync(CancellationToken cancellationToken) =>
+        Publish(await _queue.ReapExpiredAsync(_options.NodeId, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false));
 
     /// <summary>Mirrors behind the store are filled (their feed missed events); idle ones retire.</summary>
     private async Task CheckMirrorsAsync(CancellationToken cancellationToken)
