@@ -16,7 +16,10 @@ internal static class FleetUnderTest
 
     public static bool Enabled => Environment.GetEnvironmentVariable(Variable) is "1" or "true";
 
-    public static async Task<RunsServerHost> StartAsync(RunsStreamOptions options, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configureBuilder)
+    /// <param name="options">Node 0's settings, as the test made them.</param>
+    /// <param name="dataDirectory">The folder the host made for the test (deleted with it; the peer's is beside it).</param>
+    /// <param name="configureBuilder">As for <see cref="RunsServerHost.StartAsync"/>, for both nodes.</param>
+    public static async Task<RunsServerHost> StartAsync(RunsStreamOptions options, string dataDirectory, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configureBuilder)
     {
         var redis = await RedisServer.StartNewAsync();
         var companions = new List<IAsyncDisposable> { redis };
@@ -31,14 +34,14 @@ internal static class FleetUnderTest
                 NodeId = nodeId,
                 NodeUrl = $"http://127.0.0.1:{port}",
             };
-            var peerDirectory = options.DataDirectory.TrimEnd('/') + "-peer";
+            var peerDirectory = dataDirectory.TrimEnd('/') + "-peer";
             Directory.CreateDirectory(peerDirectory);
             var peerPort = FreePorts.Next();
             var peer = await RunsServerHost.StartBuiltAsync(
                 options with { Port = peerPort, DataDirectory = peerDirectory, Fleet = Fleet("node-1", peerPort) }, peerDirectory, configureBuilder);
             companions.Add(peer);
             var port = options.Port == 0 ? FreePorts.Next() : options.Port;
-            var host = await RunsServerHost.StartBuiltAsync(options with { Port = port, Fleet = Fleet("node-0", port) }, options.DataDirectory, configureBuilder);
+            var host = await RunsServerHost.StartBuiltAsync(options with { Port = port, Fleet = Fleet("node-0", port) }, dataDirectory, configureBuilder);
             host.Companions.AddRange(companions);
             return host;
         }

@@ -63,7 +63,7 @@ public sealed class RunsServerHost : IRunsServer, IAsyncDisposable
         options = configure?.Invoke(options) ?? options;
         if (FleetUnderTest.Enabled && options.Fleet is null && options.Store != "memory")
         {
-            return await FleetUnderTest.StartAsync(options, configureBuilder);
+            return await FleetUnderTest.StartAsync(options, dataDirectory, configureBuilder);
         }
         return await StartBuiltAsync(options, dataDirectory, configureBuilder);
     }
