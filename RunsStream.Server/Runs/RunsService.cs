@@ -365,6 +365,16 @@ public sealed partial class RunsService : IAsyncDisposable
         {
             return $"Run '{runId}' has finished";
         }
+        if (_fleet is { } fleet && !ExecutesHere(runId))
+        {
+            // Executed on another node (or not claimed yet): the size goes to whichever executes it.
+            if (run.Status != RunStatus.Running)
+            {
+                return $"Run '{runId}' is not running";
+            }
+            fleet.Resize(runId, size);
+            return null;
+        }
         return run.Execution.TryResize(size) ? null : $"Run '{runId}' is not running";
     }
 

@@ -200,6 +200,42 @@ internal static class FleetEventCodec
         }
     }
 
+    /// <summary>A resize request as JSON: <c>{"runId":...,"cols":...,"rows":...}</c>.</summary>
+    public static byte[] EncodeResize(ResizeRequest request)
+    {
+        var buffer = new ArrayBufferWriter<byte>(96);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("runId"u8, request.RunId);
+            json.WriteNumber("cols"u8, request.Size.Columns);
+            json.WriteNumber("rows"u8, request.Size.Rows);
+            json.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static ResizeRequest DecodeResize(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(bytes.ToArray());
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("cols", out var cols) || cols.ValueKind != JsonValueKind.Number || !cols.TryGetInt32(out var columns)
+                || !root.TryGetProperty("rows", out var rowsElement) || rowsElement.ValueKind != JsonValueKind.Number || !rowsElement.TryGetInt32(out var rows)
+                || columns is < 1 or > 1000 || rows is < 1 or > 1000)
+            {
+                throw new FormatException("A resize request is {\"runId\", \"cols\", \"rows\"}.");
+            }
+            return new ResizeRequest(Required(root, "runId"), new Execution.TerminalSize(columns, rows));
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            throw new FormatException("A resize request is not valid: " + e.Message, e);
+        }
+    }
+
     private static string Required(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
             ? value.GetString()!
@@ -311,3 +347,6 @@ internal static class FleetEventCodec
 
 /// <summary>A cancel asked of the node executing <paramref name="RunId"/>, by the node or user <paramref name="By"/>.</summary>
 internal sealed record CancelRequest(string RunId, string Reason, string By);
+
+/// <summary>A terminal size for a tty run, sent to whichever node executes it.</summary>
+internal sealed record ResizeRequest(string RunId, Execution.TerminalSize Size);

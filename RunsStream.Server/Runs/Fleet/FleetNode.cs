@@ -68,6 +68,7 @@ internal sealed partial class FleetNode : IRunFleet, IHostedLifecycleService, IA
     {
         _store.Committed += OnCommitted;
         _bus.CancelRequested += OnCancelRequested;
+        _bus.ResizeRequested += OnResizeRequested;
         _bus.RunQueued += Wake;
         _bus.Resynced += OnResynced;
         return Task.CompletedTask;
@@ -117,6 +118,7 @@ internal sealed partial class FleetNode : IRunFleet, IHostedLifecycleService, IA
         _stopping.Cancel();
         _store.Committed -= OnCommitted;
         _bus.CancelRequested -= OnCancelRequested;
+        _bus.ResizeRequested -= OnResizeRequested;
         _bus.RunQueued -= Wake;
         _bus.Resynced -= OnResynced;
         _wake.Writer.TryComplete();

@@ -27,6 +27,9 @@ internal interface IRunFleet
     /// </summary>
     Task CancelElsewhereAsync(RunRecord record, string reason, string? by, CancellationToken cancellationToken);
 
+    /// <summary>Sends a tty run's new terminal size to the node that executes it.</summary>
+    void Resize(string runId, Execution.TerminalSize size);
+
     /// <summary>Appends an external executor's events to a run in the shared store (all or nothing).</summary>
     Task<PublishOutcome> PublishAsync(string runId, IReadOnlyList<PublishedEvent> events, string? by, CancellationToken cancellationToken);
 }

@@ -63,7 +63,7 @@ internal sealed partial class RedisRunBus
         _disposed.Cancel();
         _redis.ConnectionFailed -= OnConnectionFailed;
         _redis.ConnectionRestored -= OnConnectionRestored;
-        foreach (var queue in new[] { _cancelQueue, _queuedQueue, _probeQueue })
+        foreach (var queue in new[] { _cancelQueue, _resizeQueue, _queuedQueue, _probeQueue })
         {
             try
             {

@@ -24,6 +24,7 @@ internal sealed partial class RedisRunBus : IAsyncDisposable
 {
     public const string RunChannelPrefix = "runsstream:run:";
     public const string CancelChannelName = "runsstream:cancel";
+    public const string ResizeChannelName = "runsstream:resize";
     public const string QueueChannelName = "runsstream:queue";
     private const string ProbeChannelPrefix = "runsstream:probe:";
 
@@ -39,6 +40,7 @@ internal sealed partial class RedisRunBus : IAsyncDisposable
     private readonly RedisChannel _probeChannel;
     private readonly byte[] _probeMessage = Guid.NewGuid().ToByteArray();
     private readonly ChannelMessageQueue _cancelQueue;
+    private readonly ChannelMessageQueue _resizeQueue;
     private readonly ChannelMessageQueue _queuedQueue;
     private readonly ChannelMessageQueue _probeQueue;
     private readonly CancellationTokenSource _disposed = new();
@@ -59,6 +61,7 @@ internal sealed partial class RedisRunBus : IAsyncDisposable
         // Fire and forget: the subscriptions are recorded at once and sent when there is a
         // connection (and again after each reconnect), so a node starts while Redis is down.
         _cancelQueue = Subscribe(RedisChannel.Literal(CancelChannelName), OnCancelMessage);
+        _resizeQueue = Subscribe(RedisChannel.Literal(ResizeChannelName), OnResizeMessage);
         _queuedQueue = Subscribe(RedisChannel.Literal(QueueChannelName), _ => Raise(RunQueued, nameof(RunQueued)));
         _probeQueue = Subscribe(_probeChannel, OnProbe);
         redis.ConnectionFailed += OnConnectionFailed;
@@ -83,6 +86,9 @@ internal sealed partial class RedisRunBus : IAsyncDisposable
 
     /// <summary>A cancel request for a run, from any node (the owner acts on those of its runs).</summary>
     public event Action<CancelRequest>? CancelRequested;
+
+    /// <summary>A tty run's terminal was resized on some node (the executing node applies it).</summary>
+    public event Action<ResizeRequest>? ResizeRequested;
 
     /// <summary>Some node queued a run: an idle node claims now rather than at its next poll.</summary>
     public event Action? RunQueued;
@@ -124,6 +130,13 @@ internal sealed partial class RedisRunBus : IAsyncDisposable
     public Task PublishCancelAsync(string runId, string reason, string by)
     {
         Publish(RedisChannel.Literal(CancelChannelName), FleetEventCodec.EncodeCancel(new CancelRequest(runId, reason, by)));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Sends a tty run's new terminal size to the node that executes it.</summary>
+    public Task PublishResizeAsync(string runId, Execution.TerminalSize size)
+    {
+        Publish(RedisChannel.Literal(ResizeChannelName), FleetEventCodec.EncodeResize(new ResizeRequest(runId, size)));
         return Task.CompletedTask;
     }
 
@@ -181,6 +194,28 @@ internal sealed partial class RedisRunBus : IAsyncDisposable
             }
         });
         return queue;
+    }
+
+    private void OnResizeMessage(ChannelMessage message)
+    {
+        ResizeRequest request;
+        try
+        {
+            request = FleetEventCodec.DecodeResize(((ReadOnlyMemory<byte>)message.Message).Span);
+        }
+        catch (FormatException e)
+        {
+            Log.MalformedMessage(_logger, ResizeChannelName, e);
+            return;
+        }
+        try
+        {
+            ResizeRequested?.Invoke(request);
+        }
+        catch (Exception e)
+        {
+            Log.HandlerFailed(_logger, ResizeChannelName, e);
+        }
     }
 
     private void OnCancelMessage(ChannelMessage message)

@@ -86,4 +86,14 @@ public sealed class FleetEventCodecTests
             Assert.Throws<FormatException>(() => FleetEventCodec.DecodeCancel(Encoding.UTF8.GetBytes(bad)), bad);
         }
     }
+
+    [Test]
+    public void A_resize_request_round_trips_and_a_bad_one_is_refused()
+    {
+        var request = new ResizeRequest("run-1", new RunsStream.Server.Runs.Execution.TerminalSize(132, 43));
+        Assert.That(FleetEventCodec.DecodeResize(FleetEventCodec.EncodeResize(request)), Is.EqualTo(request));
+        Assert.Throws<FormatException>(() => FleetEventCodec.DecodeResize("{\"runId\":\"r\",\"cols\":0,\"rows\":10}"u8));
+        Assert.Throws<FormatException>(() => FleetEventCodec.DecodeResize("{\"runId\":\"r\",\"cols\":\"80\",\"rows\":10}"u8));
+        Assert.Throws<FormatException>(() => FleetEventCodec.DecodeResize("not json"u8));
+    }
 }
