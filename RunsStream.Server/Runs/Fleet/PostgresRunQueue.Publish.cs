@@ -41,10 +41,7 @@ internal sealed partial class PostgresRunQueue
     private static async Task<RunRecord?> StoredRunAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string runId, CancellationToken cancellationToken)
     {
         await using var select = new NpgsqlCommand($"""
-            SELECT {PostgresRunStore.RunColumnList},
-                   (SELECT max(seq) FROM events e WHERE e.run_id = runs.run_id),
-                   (SELECT stream_offset + octet_length(data) FROM events e WHERE e.run_id = runs.run_id AND type = 0 ORDER BY seq DESC LIMIT 1),
-                   (SELECT stream_offset + octet_length(data) FROM events e WHERE e.run_id = runs.run_id AND type = 1 ORDER BY seq DESC LIMIT 1)
+            SELECT {PostgresRunStore.RunColumnList}, {PostgresRunStore.EventTotals}
             FROM runs WHERE run_id = $1
             """, connection, transaction);
         select.Parameters.Add(new NpgsqlParameter { Value = runId });

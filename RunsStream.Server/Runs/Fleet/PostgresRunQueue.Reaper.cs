@@ -71,10 +71,7 @@ internal sealed partial class PostgresRunQueue
     {
         // The run and how far its stored events got (the row's totals move only on status changes).
         await using var select = new NpgsqlCommand($"""
-            SELECT {PostgresRunStore.RunColumnList},
-                   (SELECT max(seq) FROM events e WHERE e.run_id = runs.run_id),
-                   (SELECT stream_offset + octet_length(data) FROM events e WHERE e.run_id = runs.run_id AND type = 0 ORDER BY seq DESC LIMIT 1),
-                   (SELECT stream_offset + octet_length(data) FROM events e WHERE e.run_id = runs.run_id AND type = 1 ORDER BY seq DESC LIMIT 1)
+            SELECT {PostgresRunStore.RunColumnList}, {PostgresRunStore.EventTotals}
             FROM runs WHERE {where} ORDER BY created_at, run_id LIMIT 1 FOR UPDATE SKIP LOCKED
             """, connection, transaction);
         foreach (var value in parameters)
