@@ -142,23 +142,6 @@ internal sealed partial class RunState
     /// <summary>A run this node claimed from the store, executed here under <paramref name="fence"/>.</summary>
     internal static RunState Claimed(RunRecord record, long fence, long logCapBytes, IRunStore store) =>
         new(record, logCapBytes, store) { Fence = fence };
-
-    private void CopyMetadata(RunRecord record)
-    {
-        Status = record.Status;
-        Command = record.Command;
-        WorkspaceId = record.WorkspaceId;
-        CreatedAt = record.CreatedAt;
-        StartedAt = record.StartedAt;
-        FinishedAt = record.FinishedAt;
-        ExitCode = record.ExitCode;
-        Reason = record.Reason;
-        IsExternal = record.External;
-        Executor = record.Executor;
-        Tty = record.Tty;
-        _stages = record.Stages?.ToArray();
-    }
-
 }
 
 /// <summary>What <see cref="RunState.ApplyCommitted"/> did with an event.</summary>

@@ -54,6 +54,15 @@ internal sealed partial class RunState : IPersistenceListener
         _log = new RunLog(record.RunId, logCapBytes, record.Gap, record.LastSeq);
         _storeReader = new RunStoreReader(record.RunId, store);
         _flow = new StoreFlowControl(() => store.Health.IsWritable);
+        CopyMetadata(record);
+        LastSeq = record.LastSeq;
+        StdoutBytes = record.StdoutBytes;
+        StderrBytes = record.StderrBytes;
+    }
+
+    /// <summary>The record's metadata (not its log's position: the caller's to set).</summary>
+    private void CopyMetadata(RunRecord record)
+    {
         Status = record.Status;
         Command = record.Command;
         WorkspaceId = record.WorkspaceId;
@@ -63,9 +72,6 @@ internal sealed partial class RunState : IPersistenceListener
         ExitCode = record.ExitCode;
         Reason = record.Reason;
         IsExternal = record.External;
-        LastSeq = record.LastSeq;
-        StdoutBytes = record.StdoutBytes;
-        StderrBytes = record.StderrBytes;
         Executor = record.Executor;
         Tty = record.Tty;
         _stages = record.Stages?.ToArray();

@@ -82,6 +82,7 @@ public sealed class MirrorSyncTests
         Assert.That(mirror.Exists, Is.False);
 
         var owner = Executing(store);
+        owner.CreatedBy = "alice";
         Status(owner, RunStatus.Queued);
         Status(owner, RunStatus.Running);
         var output = Output(owner, "out\n");
@@ -89,6 +90,7 @@ public sealed class MirrorSyncTests
 
         Assert.That(subscriber.Received.Select(e => e.Seq), Is.EqualTo(new long[] { 1, 2, 3 }));
         Assert.That(mirror.Command, Is.EqualTo("true"));
+        Assert.That(mirror.CreatedBy, Is.EqualTo("alice"), "the whole record is adopted, who started it included");
     }
 
     [Test]
