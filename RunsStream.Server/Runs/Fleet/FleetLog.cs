@@ -19,4 +19,7 @@ internal static partial class FleetLog
 
     [LoggerMessage(3105, LogLevel.Information, "Run {RunId} seq {Seq} ({What}) written by the fleet")]
     public static partial void Appended(ILogger logger, string runId, long seq, string what);
+
+    [LoggerMessage(3106, LogLevel.Error, "The fleet's {Loop} loop failed; it goes on at its next round")]
+    public static partial void LoopFailed(ILogger logger, string loop, Exception exception);
 }

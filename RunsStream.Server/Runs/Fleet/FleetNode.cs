@@ -161,6 +161,11 @@ internal sealed partial class FleetNode : IRunFleet, IHostedLifecycleService, IA
                 DatabaseReachable = false;
                 FleetLog.DatabaseUnreachable(_logger, ex.Message);
             }
+            catch (Exception ex)
+            {
+                // Never the end of claiming on this node: logged, and the next round tries again.
+                FleetLog.LoopFailed(_logger, "claim", ex);
+            }
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
             timeout.CancelAfter(CheckInterval);
             try
@@ -241,6 +246,11 @@ internal sealed partial class FleetNode : IRunFleet, IHostedLifecycleService, IA
                 {
                     DatabaseReachable = false;
                     FleetLog.DatabaseUnreachable(_logger, ex.Message);
+                }
+                catch (Exception ex) when (!token.IsCancellationRequested)
+                {
+                    // A bug must not stop the heartbeat, the renewals or the reaper: the next tick tries again.
+                    FleetLog.LoopFailed(_logger, work.Method.Name, ex);
                 }
             }
         }
