@@ -62,6 +62,12 @@ public sealed partial class RedisSocketIOAdapter : InMemoryAdapter
     public override int Broadcast(SocketIOEncodedPacket packet, IReadOnlyCollection<string> rooms, IReadOnlyCollection<string> except)
     {
         var delivered = DeliverLocally(packet, rooms, except);
+        if (!_subscriber.IsConnected(_channel))
+        {
+            // Redis is unreachable: the other servers miss this one. It is not queued for a
+            // later connection either, where it would arrive late, after newer local traffic.
+            return delivered;
+        }
         try
         {
             // Fire and forget: a broadcast never waits on Redis, and never fails the caller
