@@ -31,7 +31,12 @@ if (Arg("--repeats") is { } repeats)
 }
 var started = DateTimeOffset.UtcNow;
 _ = ResultsReport.LoadAverageAtStart; // read before this run loads the machine
-ResultsReport.SourceVersion = config.OursDll is { } dll ? "RunsStream from " + dll : ResultsReport.ReadSourceVersion(root);
+ResultsReport.SourceVersion = (config.OursDll, Arg("--ours-build")) switch
+{
+    ({ } dll, { } build) => $"{ResultsReport.ReadSourceVersion(root)}, its {build} build ({dll})",
+    ({ } dll, null) => "RunsStream from " + dll,
+    _ => ResultsReport.ReadSourceVersion(root) + ", its JIT build (the Release dll under dotnet)",
+};
 
 bool Selected(int scenario) => only is null || only.Contains(scenario);
 

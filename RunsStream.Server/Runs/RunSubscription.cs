@@ -96,6 +96,8 @@ internal sealed class RunSubscription : IRunSubscriber
 
     private async Task PumpAsync()
     {
+        var ahead = new CatchUpReadAhead(
+            afterSeq => Run.ReadEventsAsync(afterSeq, CatchUpBatchEvents, CatchUpBatchBytes), Socket.Namespace.Name, CatchUpBatchEvents, CatchUpBatchBytes);
         try
         {
             while (!_stop.IsCancellationRequested && Socket.Connected)
@@ -104,23 +106,27 @@ internal sealed class RunSubscription : IRunSubscriber
                 {
                     await Socket.WaitForDrainAsync(_stop.Token);
                 }
-                List<RunEvent>? batch;
-                try
+                var batch = await ahead.TakeAsync();
+                if (batch is not { Count: > 0 })
                 {
-                    batch = await Run.NextBatchOrGoLiveAsync(this);
+                    try
+                    {
+                        batch = await Run.NextBatchOrGoLiveAsync(this);
+                    }
+                    catch (Exception ex) when (IsStoreUnreachable(ex))
+                    {
+                        // A shared store (PostgreSQL) that is away: the events are there once it is
+                        // back; the subscriber waits for them instead of losing its subscription.
+                        RunsLog.CatchUpWaitsForStore(_logger, Run.RunId, Socket.Id, ex.Message);
+                        await Task.Delay(StoreRetryDelay, _stop.Token);
+                        continue;
+                    }
+                    if (batch is null)
+                    {
+                        return; // live
+                    }
                 }
-                catch (Exception ex) when (IsStoreUnreachable(ex))
-                {
-                    // A shared store (PostgreSQL) that is away: the events are there once it is
-                    // back; the subscriber waits for them instead of losing its subscription.
-                    RunsLog.CatchUpWaitsForStore(_logger, Run.RunId, Socket.Id, ex.Message);
-                    await Task.Delay(StoreRetryDelay, _stop.Token);
-                    continue;
-                }
-                if (batch is null)
-                {
-                    return; // live
-                }
+                ahead.After(batch);
                 foreach (var e in batch)
                 {
                     Socket.Send(RunEventEncoder.Encode(e, Socket.Namespace.Name));
