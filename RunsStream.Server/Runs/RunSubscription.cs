@@ -141,5 +141,9 @@ internal sealed class RunSubscription : IRunSubscriber
         {
             RunsLog.PumpFailed(_logger, Run.RunId, Socket.Id, ex);
         }
+        finally
+        {
+            ahead.Stop();
+        }
     }
 }

@@ -33,13 +33,16 @@ public sealed class CatchUpReadAheadTests
         var ahead = new CatchUpReadAhead(reads.ReadAsync, "/runs", fullEvents: 4, fullBytes: long.MaxValue);
 
         ahead.After(Batch(1, 4));
-        await Eventually.WaitUntilAsync(() => { lock (reads.AskedAfter) return reads.AskedAfter.Count == 1; }, "the next batch to be read", Timeout);
+        await Eventually.WaitUntilAsync(() => { lock (reads.AskedAfter) return reads.AskedAfter.Count >= 1; }, "the next batch to be read", Timeout);
 
         var next = (await ahead.TakeAsync().AsTask().WaitAsync(Timeout))!;
-        Assert.That(reads.AskedAfter, Is.EqualTo(new[] { 4L }), "read after the last seq of the batch being sent");
+        lock (reads.AskedAfter)
+        {
+            Assert.That(reads.AskedAfter[0], Is.EqualTo(4L), "read after the last seq of the batch being sent");
+        }
         Assert.That(next.Select(e => e.Seq), Is.EqualTo(new[] { 5L, 6L, 7L, 8L }));
         Assert.That(next.Select(RunEventEncoder.EncodedNamespaces), Is.All.EqualTo(1), "each event already encoded for the subscriber's namespace");
-        Assert.That(await ahead.TakeAsync(), Is.Null, "taken once");
+        ahead.Stop();
     }
 
     [Test]
@@ -67,16 +70,50 @@ public sealed class CatchUpReadAheadTests
     }
 
     [Test]
-    public async Task Only_one_batch_is_read_ahead_until_it_is_taken()
+    public async Task It_reads_on_at_most_depth_batches_ahead_of_what_was_taken()
     {
         var reads = new Reads(4);
-        var ahead = new CatchUpReadAhead(reads.ReadAsync, "/", fullEvents: 4, fullBytes: long.MaxValue);
+        var ahead = new CatchUpReadAhead(reads.ReadAsync, "/", fullEvents: 4, fullBytes: long.MaxValue, depth: 2);
 
         ahead.After(Batch(1, 4));
-        ahead.After(Batch(5, 4));
-        await ahead.TakeAsync().AsTask().WaitAsync(Timeout);
+        // Two batches wait to be taken and a third is read: it waits for room.
+        await Eventually.WaitUntilAsync(() => { lock (reads.AskedAfter) return reads.AskedAfter.Count == 3; }, "three reads", Timeout);
+        ahead.After(Batch(5, 4)); // a batch taken from the read-ahead itself starts nothing new
 
-        Assert.That(reads.AskedAfter, Is.EqualTo(new[] { 4L }));
+        Assert.That((await ahead.TakeAsync().AsTask().WaitAsync(Timeout))!.Select(e => e.Seq), Is.EqualTo(new[] { 5L, 6L, 7L, 8L }));
+        await Eventually.WaitUntilAsync(() => { lock (reads.AskedAfter) return reads.AskedAfter.Count == 4; }, "one more read once one was taken", Timeout);
+        Assert.That((await ahead.TakeAsync().AsTask().WaitAsync(Timeout))!.Select(e => e.Seq), Is.EqualTo(new[] { 9L, 10L, 11L, 12L }));
+        Assert.That((await ahead.TakeAsync().AsTask().WaitAsync(Timeout))!.Select(e => e.Seq), Is.EqualTo(new[] { 13L, 14L, 15L, 16L }));
+        lock (reads.AskedAfter)
+        {
+            Assert.That(reads.AskedAfter.Take(4), Is.EqualTo(new[] { 4L, 8L, 12L, 16L }), "each read after the last seq of the one before");
+        }
+        ahead.Stop();
+    }
+
+    [Test]
+    public async Task It_ends_after_the_first_batch_that_is_not_full()
+    {
+        var sizes = new Queue<int>([4, 2]);
+        var reads = new List<long>();
+        var ahead = new CatchUpReadAhead(afterSeq =>
+        {
+            lock (reads)
+            {
+                reads.Add(afterSeq);
+                return ValueTask.FromResult(Batch(afterSeq + 1, sizes.Count > 0 ? sizes.Dequeue() : 4));
+            }
+        }, "/", fullEvents: 4, fullBytes: long.MaxValue);
+
+        ahead.After(Batch(1, 4));
+
+        Assert.That((await ahead.TakeAsync().AsTask().WaitAsync(Timeout))!.Select(e => e.Seq), Is.EqualTo(new[] { 5L, 6L, 7L, 8L }));
+        Assert.That((await ahead.TakeAsync().AsTask().WaitAsync(Timeout))!.Select(e => e.Seq), Is.EqualTo(new[] { 9L, 10L }), "the short batch is handed over");
+        Assert.That(await ahead.TakeAsync().AsTask().WaitAsync(Timeout), Is.Null, "then the pump reads the usual way");
+        lock (reads)
+        {
+            Assert.That(reads, Is.EqualTo(new[] { 4L, 8L }), "nothing read after the short batch");
+        }
     }
 
     [Test]
