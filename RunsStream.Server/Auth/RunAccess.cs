@@ -38,15 +38,20 @@ internal static class RunAccess
         }
     }
 
-    /// <summary>The run, if the token has <paramref name="scope"/> and sees it; else 403 or 404 (or 410 for an all-workspaces token).</summary>
-    public static RunState Get(RunsService runs, RunsPrincipal principal, string runId, RunScopes scope)
+    /// <summary>
+    /// The run, if the token has <paramref name="scope"/> and sees it; else 403 or 404 (or 410 for
+    /// an all-workspaces token). At once unless the run is read from a fleet's store.
+    /// </summary>
+    public static async ValueTask<RunState> GetAsync(RunsService runs, RunsPrincipal principal, string runId, RunScopes scope, CancellationToken cancellationToken = default)
     {
         Require(principal, scope);
         if (principal.AllWorkspaces)
         {
-            return runs.Get(runId);
+            return await runs.GetAsync(runId, cancellationToken).ConfigureAwait(false);
         }
-        return runs.Find(runId) is { } run && principal.Sees(run.WorkspaceId) ? run : throw RunsException.NotFound(runId);
+        return await runs.FindAsync(runId, cancellationToken).ConfigureAwait(false) is { } run && principal.Sees(run.WorkspaceId)
+            ? run
+            : throw RunsException.NotFound(runId);
     }
 
     /// <summary>
@@ -54,8 +59,9 @@ internal static class RunAccess
     /// Only a token of every workspace may wait for a run that does not exist yet: the workspace
     /// of a run not yet created is unknown, so another's token could otherwise be waiting on it.
     /// </summary>
-    public static bool MaySubscribe(RunsService runs, RunsPrincipal principal, string runId) =>
-        principal.AllWorkspaces || (runs.Find(runId) is { } run && principal.Sees(run.WorkspaceId));
+    public static async ValueTask<bool> MaySubscribeAsync(RunsService runs, RunsPrincipal principal, string runId, CancellationToken cancellationToken = default) =>
+        principal.AllWorkspaces
+        || (await runs.FindAsync(runId, cancellationToken).ConfigureAwait(false) is { } run && principal.Sees(run.WorkspaceId));
 
     /// <summary>The workspaces a listing may show (null: all).</summary>
     public static IReadOnlyCollection<string>? Listable(RunsPrincipal principal) => principal.Workspaces?.ToArray();
@@ -64,14 +70,14 @@ internal static class RunAccess
     /// POST /runs/{id}/events: write scope, and a run the token sees; a publish that would create
     /// the run creates it in "default", so an unknown id needs that workspace (else 404 as unknown).
     /// </summary>
-    public static void RequirePublish(RunsService runs, RunsPrincipal principal, string runId)
+    public static async ValueTask RequirePublishAsync(RunsService runs, RunsPrincipal principal, string runId, CancellationToken cancellationToken = default)
     {
         Require(principal, RunScopes.Write);
         if (principal.AllWorkspaces)
         {
             return;
         }
-        var visible = runs.Find(runId) is { } run ? principal.Sees(run.WorkspaceId) : principal.Sees(null);
+        var visible = await runs.FindAsync(runId, cancellationToken).ConfigureAwait(false) is { } run ? principal.Sees(run.WorkspaceId) : principal.Sees(null);
         if (!visible)
         {
             throw RunsException.NotFound(runId);

@@ -24,7 +24,7 @@ internal static class RunsEndpoints
     {
         app.MapPost("/runs", StartAsync);
         app.MapGet("/runs", ListAsync);
-        app.MapGet("/runs/{runId}", Get);
+        app.MapGet("/runs/{runId}", GetAsync);
         app.MapGet("/runs/{runId}/log", LogAsync);
         app.MapPost("/runs/{runId}/cancel", CancelAsync);
         app.MapPost("/runs/{runId}/events", PublishAsync);
@@ -86,13 +86,14 @@ internal static class RunsEndpoints
         return Results.Json(page.Select(RunView.From).ToArray(), ApiJson.Context.RunViewArray);
     }
 
-    private static IResult Get(string runId, HttpContext context, RunsService runs)
+    private static async Task<IResult> GetAsync(string runId, HttpContext context, RunsService runs)
     {
         if (!RunIds.IsValid(runId))
         {
             return BadRunId();
         }
-        return Results.Json(RunView.From(RunAccess.Get(runs, RunAccess.Of(context), runId, RunScopes.Read)), ApiJson.Context.RunView);
+        var run = await RunAccess.GetAsync(runs, RunAccess.Of(context), runId, RunScopes.Read, context.RequestAborted);
+        return Results.Json(RunView.From(run), ApiJson.Context.RunView);
     }
 
     private static async Task<IResult> CancelAsync(string runId, HttpContext context, RunsService runs)
@@ -102,7 +103,7 @@ internal static class RunsEndpoints
             return BadRunId();
         }
         var principal = RunAccess.Of(context);
-        var run = RunAccess.Get(runs, principal, runId, RunScopes.Write);
+        var run = await RunAccess.GetAsync(runs, principal, runId, RunScopes.Write, context.RequestAborted);
         try
         {
             var status = await runs.CancelAsync(run, "Cancelled by user", principal.User, context.RequestAborted);
@@ -121,7 +122,7 @@ internal static class RunsEndpoints
             return BadRunId();
         }
         var principal = RunAccess.Of(context);
-        RunAccess.RequirePublish(runs, principal, runId);
+        await RunAccess.RequirePublishAsync(runs, principal, runId, context.RequestAborted);
         var body = await JsonBody.ReadAsync(context, options.MaxBodyBytes);
         var events = PublishedEventParser.Parse(body);
         try
@@ -167,11 +168,11 @@ internal static class RunsEndpoints
         }
         follow |= followText == "1";
 
-        var run = RunAccess.Get(runs, RunAccess.Of(context), runId, RunScopes.Read);
+        var run = await RunAccess.GetAsync(runs, RunAccess.Of(context), runId, RunScopes.Read, context.RequestAborted);
         if (follow && runs.InFleet && !run.IsFinished)
         {
             // A run executed elsewhere: follow the mirror the fleet keeps current, held for as long as this response.
-            run = runs.GetForSubscription(runId);
+            run = await runs.GetForSubscriptionAsync(runId, context.RequestAborted);
             var hold = new LogFollower();
             run.AddSubscriber(hold);
             try

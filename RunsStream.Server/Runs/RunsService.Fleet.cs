@@ -81,6 +81,15 @@ public sealed partial class RunsService
     /// <summary>Whether this node executes <paramref name="runId"/> now.</summary>
     internal bool ExecutesHere(string runId) => _leased.ContainsKey(runId);
 
+    /// <summary>A resize the fleet passed on (<see cref="IRunFleet.Resize"/>): applies when this node executes the run.</summary>
+    internal void ResizeIfExecutedHere(string runId, Execution.TerminalSize size)
+    {
+        if (_leased.TryGetValue(runId, out var run))
+        {
+            Resize(run, size);
+        }
+    }
+
     /// <summary>A run executed here ended and all its events are durable: its lease is no longer renewed.</summary>
     internal void ReleaseLease(RunState run) => _leased.TryRemove(new KeyValuePair<string, RunState>(run.RunId, run));
 
@@ -96,18 +105,21 @@ public sealed partial class RunsService
         }
     }
 
-    /// <summary>A run of the fleet for a subscriber: executed here, a mirror, or a finished run from the store.</summary>
-    private RunState GetForFleetSubscription(string runId)
+    /// <summary>
+    /// A run of the fleet for a subscriber: executed here, a mirror, or a finished run from the
+    /// store (read without holding the thread; at once when the run is known here).
+    /// </summary>
+    private async ValueTask<RunState> GetForFleetSubscriptionAsync(string runId, CancellationToken cancellationToken)
     {
-        var now = _time.GetTimestamp();
         while (true)
         {
             if (_runs.TryGetValue(runId, out var known))
             {
-                known.Wanted(now);
+                known.Wanted(_time.GetTimestamp());
                 return known;
             }
-            var record = _store.GetRun(runId);
+            var record = await _store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false);
+            var now = _time.GetTimestamp();
             var created = record switch
             {
                 { } finished when finished.Status.IsTerminal() => new RunState(finished, _options.RunLogMaxBytes, _store),
@@ -148,15 +160,15 @@ public sealed partial class RunsService
 
     /// <summary>
     /// A run of the fleet for a reader: executed here or mirrored (kept current by the fleet),
-    /// else as the store has it now (not kept: it would go stale).
+    /// else as the store has it now (not kept: it would go stale), read without holding the thread.
     /// </summary>
-    private RunState? FindInFleet(string runId)
+    private async ValueTask<RunState?> FindInFleetAsync(string runId, CancellationToken cancellationToken)
     {
         if (_runs.TryGetValue(runId, out var known) && known.Exists)
         {
             return known;
         }
-        if (_store.GetRun(runId) is not { } record)
+        if (await _store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false) is not { } record)
         {
             return null;
         }
@@ -199,10 +211,10 @@ public sealed partial class RunsService
         {
             return Cancel(run, reason, by);
         }
-        var record = _store.GetRun(run.RunId);
+        var record = await _store.GetRunAsync(run.RunId, cancellationToken).ConfigureAwait(false);
         if (record is null)
         {
-            throw _store.IsDeleted(run.RunId)
+            throw await _store.IsDeletedAsync(run.RunId, cancellationToken).ConfigureAwait(false)
                 ? new RunsException(RunsErrorCode.Gone, $"Run '{run.RunId}' was deleted by the retention policy")
                 : RunsException.NotFound(run.RunId);
         }
@@ -229,7 +241,7 @@ public sealed partial class RunsService
             case PublishOutcome.ExecutedHere:
                 throw RunsException.Conflict($"Run '{runId}' is executed by this server; it takes no published events");
             case PublishOutcome.Finished:
-                throw new RunConflictException(runId, _store.GetRun(runId)?.Status ?? RunStatus.Failed);
+                throw new RunConflictException(runId, (await _store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false))?.Status ?? RunStatus.Failed);
             case PublishOutcome.Deleted:
                 throw new RunsException(RunsErrorCode.Gone, $"Run '{runId}' was deleted by the retention policy");
         }

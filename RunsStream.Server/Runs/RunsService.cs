@@ -69,62 +69,47 @@ public sealed partial class RunsService : IAsyncDisposable
     /// <summary>Where, as whom and in what runs execute.</summary>
     internal RunContainment Containment => _containment;
 
-    /// <summary>An existing run (in memory or in the store), or null.</summary>
-    internal RunState? Find(string runId)
+    /// <summary>
+    /// An existing run (in memory or in the store), or null. Completes at once when the run is in
+    /// memory or the store is local (SQLite, memory: their async reads answer synchronously); a
+    /// fleet's PostgreSQL is read without holding the caller's thread.
+    /// </summary>
+    internal ValueTask<RunState?> FindAsync(string runId, CancellationToken cancellationToken = default)
     {
         if (_fleet is not null)
         {
-            return FindInFleet(runId);
+            return FindInFleetAsync(runId, cancellationToken);
         }
         if (_runs.TryGetValue(runId, out var run) && run.Exists)
         {
-            return run;
+            return new(run);
         }
-        return LoadFromStore(runId);
+        return LoadFromStoreAsync(runId, cancellationToken);
     }
 
-    /// <summary>The run; 404 when unknown, 410 when retention deleted it.</summary>
-    internal RunState Get(string runId)
+    /// <summary>The run; 404 when unknown, 410 when retention deleted it. Completes at once as <see cref="FindAsync"/> does.</summary>
+    internal async ValueTask<RunState> GetAsync(string runId, CancellationToken cancellationToken = default)
     {
-        if (Find(runId) is { } run)
+        if (await FindAsync(runId, cancellationToken).ConfigureAwait(false) is { } run)
         {
             return run;
         }
-        if (_store.IsDeleted(runId))
+        if (await _store.IsDeletedAsync(runId, cancellationToken).ConfigureAwait(false))
         {
             throw new RunsException(RunsErrorCode.Gone, $"Run '{runId}' was deleted by the retention policy");
         }
         throw RunsException.NotFound(runId);
     }
+
+    private async ValueTask<RunState?> LoadFromStoreAsync(string runId, CancellationToken cancellationToken) =>
+        await _store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false) is { } record ? Load(record) : null;
 
     /// <summary>
-    /// As <see cref="Find"/>, reading the store without holding a thread (PostgreSQL is across
-    /// the network). The sync <see cref="Find"/> stays for the many callers that are not async.
+    /// The result of a lookup for the synchronous public API (<see cref="Cancel(string, string)"/>,
+    /// <see cref="Publish(string, IReadOnlyList{PublishedEvent})"/>): at once on a single node; in a
+    /// fleet it blocks on the shared store, as those methods already do on the fleet.
     /// </summary>
-    internal async Task<RunState?> FindAsync(string runId, CancellationToken cancellationToken = default)
-    {
-        if (_runs.TryGetValue(runId, out var run) && run.Exists)
-        {
-            return run;
-        }
-        return await _store.GetRunAsync(runId, cancellationToken) is { } record ? Load(record) : null;
-    }
-
-    /// <summary>As <see cref="Get"/>, reading the store asynchronously.</summary>
-    internal async Task<RunState> GetAsync(string runId, CancellationToken cancellationToken = default)
-    {
-        if (await FindAsync(runId, cancellationToken) is { } run)
-        {
-            return run;
-        }
-        if (await _store.IsDeletedAsync(runId, cancellationToken))
-        {
-            throw new RunsException(RunsErrorCode.Gone, $"Run '{runId}' was deleted by the retention policy");
-        }
-        throw RunsException.NotFound(runId);
-    }
-
-    private RunState? LoadFromStore(string runId) => _store.GetRun(runId) is { } record ? Load(record) : null;
+    private static T WaitFor<T>(ValueTask<T> lookup) => lookup.IsCompletedSuccessfully ? lookup.Result : lookup.AsTask().GetAwaiter().GetResult();
 
     /// <summary>The stored run as the one in memory (unless one exists by now).</summary>
     private RunState? Load(RunRecord record)
@@ -196,11 +181,17 @@ public sealed partial class RunsService : IAsyncDisposable
         return deleted.Count;
     }
 
-    /// <summary>The run's state for a subscriber, created empty when the run does not exist yet.</summary>
-    internal RunState GetForSubscription(string runId) =>
-        _fleet is not null
-            ? GetForFleetSubscription(runId)
-            : Find(runId) ?? _runs.GetOrAdd(runId, id => new RunState(id, _options.RunLogMaxBytes, _store));
+    /// <summary>
+    /// The run's state for a subscriber, created empty when the run does not exist yet. Completes
+    /// at once as <see cref="FindAsync"/> does.
+    /// </summary>
+    internal ValueTask<RunState> GetForSubscriptionAsync(string runId, CancellationToken cancellationToken = default) =>
+        _fleet is not null ? GetForFleetSubscriptionAsync(runId, cancellationToken) : GetOrAwaitAsync(runId, cancellationToken);
+
+    /// <summary>The run, or an empty one that its subscribers wait on until it is created.</summary>
+    private async ValueTask<RunState> GetOrAwaitAsync(string runId, CancellationToken cancellationToken) =>
+        await FindAsync(runId, cancellationToken).ConfigureAwait(false)
+        ?? _runs.GetOrAdd(runId, id => new RunState(id, _options.RunLogMaxBytes, _store));
 
     /// <summary>Forgets an awaited run nobody created once its last subscriber left.</summary>
     internal void ReleaseIfUnused(RunState run)
@@ -314,7 +305,7 @@ public sealed partial class RunsService : IAsyncDisposable
     /// <returns><see cref="RunStatus.Cancelled"/>.</returns>
     /// <exception cref="RunsException">The run is unknown (not_found) or was deleted by retention (gone).</exception>
     /// <exception cref="RunConflictException">The run has already finished.</exception>
-    public RunStatus Cancel(string runId, string reason = "Cancelled by user") => Cancel(Get(runId), reason, null);
+    public RunStatus Cancel(string runId, string reason = "Cancelled by user") => Cancel(WaitFor(GetAsync(runId)), reason, null);
 
     /// <summary>Cancels <paramref name="run"/> for the user <paramref name="by"/> (recorded as cancelledBy).</summary>
     internal RunStatus Cancel(RunState run, string reason, string? by)
@@ -350,13 +341,10 @@ public sealed partial class RunsService : IAsyncDisposable
     /// Sets the size of a running terminal run's terminal (the socket's <c>resize</c> event,
     /// docs/api.md section 7.2). Null when done, else why not, for the error acknowledgement.
     /// </summary>
-    internal string? Resize(string runId, TerminalSize size)
+    /// <param name="run">The run, as <see cref="FindAsync"/> found it.</param>
+    internal string? Resize(RunState run, TerminalSize size)
     {
-        var run = Find(runId);
-        if (run is null)
-        {
-            return $"Run '{runId}' not found";
-        }
+        var runId = run.RunId;
         if (run.Tty is null)
         {
             return $"Run '{runId}' has no terminal: it was not started with \"tty\": true";
@@ -399,7 +387,7 @@ public sealed partial class RunsService : IAsyncDisposable
         CheckPublish(runId, events);
         while (true)
         {
-            var run = GetForSubscription(runId);
+            var run = WaitFor(GetForSubscriptionAsync(runId)); // at once: the store is local outside a fleet
             switch (run.Publish(events, _time, by))
             {
                 case PublishOutcome.Accepted:

@@ -44,7 +44,7 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
             {
                 throw new ConnectionRefusedException(RunAccess.Refusal(RunScopes.Read));
             }
-            if (!RunAccess.MaySubscribe(runs, principal, runId))
+            if (!await RunAccess.MaySubscribeAsync(runs, principal, runId))
             {
                 throw new ConnectionRefusedException(RunsException.NotFound(runId).Message);
             }
@@ -84,30 +84,22 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
 
     private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrEmpty(v));
 
-    private void OnConnection(SocketIOSocket socket)
+    private async ValueTask OnConnection(SocketIOSocket socket)
     {
         // This socket's subscriptions by run id, held by its handlers. The handlers are async
         // ones on purpose: a synchronous one is wrapped, a delegate and a closure more per socket.
+        // They run one after another (a subscribe that reads a fleet's store may take a while).
         var subscriptions = new SocketSubscriptions();
+        var sequence = new SocketEventSequence();
         var expiry = TokenExpiry.Start(socket, PrincipalOf(socket), tokens.Jwt?.ClockSkew ?? TimeSpan.Zero, time);
 
-        socket.On("subscribe", e =>
+        socket.On("subscribe", e => sequence.Run(ev => OnSubscribeAsync(ev, subscriptions), e));
+        socket.On("resize", e => sequence.Run(OnResizeAsync, e));
+        socket.On("unsubscribe", e => sequence.Run(ev =>
         {
-            var (answer, subscription) = Subscribe(e.Socket, subscriptions, e.Args.Count > 0 ? e.Args[0] : default);
-            // The ack goes out before the replay starts, so the client has it before any event.
-            e.Ack(answer);
-            subscription?.Start();
+            ev.Ack(Unsubscribe(subscriptions, ev.Args.Count > 0 ? ev.Args[0] : default));
             return ValueTask.CompletedTask;
-        });
-        socket.On("resize", e =>
-        {
-            e.Ack(Resize(PrincipalOf(e.Socket), e.Args.Count > 0 ? e.Args[0] : default));
-        });
-        socket.On("unsubscribe", e =>
-        {
-            e.Ack(Unsubscribe(subscriptions, e.Args.Count > 0 ? e.Args[0] : default));
-            return ValueTask.CompletedTask;
-        });
+        }, e));
         socket.OnDisconnect(_ =>
         {
             expiry?.Dispose();
@@ -119,11 +111,23 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
         });
 
         // docs/api.md section 6: the handshake query runId (with since) subscribes on connect.
+        // The socket's events wait until this is done (they are dispatched once it returns).
         if (TryGetQuerySubscription(socket, out var runId, out var since, out _))
         {
-            Subscribe(socket, subscriptions, runId, since).Start();
+            (await SubscribeAsync(socket, subscriptions, runId, since))?.Start();
         }
     }
+
+    private async ValueTask OnSubscribeAsync(SocketIOEvent e, SocketSubscriptions subscriptions)
+    {
+        var (answer, subscription) = await SubscribeAsync(e.Socket, subscriptions, e.Args.Count > 0 ? e.Args[0] : default);
+        // The ack goes out before the replay starts, so the client has it before any event.
+        e.Ack(answer);
+        subscription?.Start();
+    }
+
+    private async ValueTask OnResizeAsync(SocketIOEvent e) =>
+        e.Ack(await ResizeAsync(PrincipalOf(e.Socket), e.Args.Count > 0 ? e.Args[0] : default));
 
     /// <summary>
     /// The payload's valid run id. A string whose \u escapes leave a surrogate unpaired makes
@@ -147,7 +151,7 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
         return RunIds.IsValid(runId);
     }
 
-    private (object Answer, RunSubscription? Subscription) Subscribe(SocketIOSocket socket, SocketSubscriptions subscriptions, JsonElement payload)
+    private async ValueTask<(object Answer, RunSubscription? Subscription)> SubscribeAsync(SocketIOSocket socket, SocketSubscriptions subscriptions, JsonElement payload)
     {
         if (payload.ValueKind != JsonValueKind.Object)
         {
@@ -168,21 +172,32 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
         {
             return (Refusal(RunAccess.Refusal(RunScopes.Read)), null);
         }
-        if (!RunAccess.MaySubscribe(runs, principal, runId))
+        if (!await RunAccess.MaySubscribeAsync(runs, principal, runId))
         {
             // Word for word what an unknown id gets: nothing tells that the run exists elsewhere.
             return (Refusal(RunsException.NotFound(runId).Message), null);
         }
-        var subscription = Subscribe(socket, subscriptions, runId, since);
+        if (await SubscribeAsync(socket, subscriptions, runId, since) is not { } subscription)
+        {
+            return (Refusal("The socket has disconnected"), null); // nobody to hear it
+        }
         return (new Dictionary<string, object?> { ["ok"] = true, ["runId"] = runId, ["status"] = subscription.Run.Status?.ToWire() }, subscription);
     }
 
-    /// <summary>Replaces any subscription of the socket to the run; the caller starts it.</summary>
-    private RunSubscription Subscribe(SocketIOSocket socket, SocketSubscriptions subscriptions, string runId, long since)
+    /// <summary>
+    /// Replaces any subscription of the socket to the run; the caller starts it. Null when the
+    /// socket disconnected while the run was looked up.
+    /// </summary>
+    private async ValueTask<RunSubscription?> SubscribeAsync(SocketIOSocket socket, SocketSubscriptions subscriptions, string runId, long since)
     {
-        var run = runs.GetForSubscription(runId);
+        var run = await runs.GetForSubscriptionAsync(runId);
         var subscription = new RunSubscription(socket, run, since, logger);
-        subscriptions.Replace(subscription)?.Stop(); // subscribing again replays again from the new since
+        if (!subscriptions.TryReplace(subscription, out var replaced))
+        {
+            runs.ReleaseIfUnused(run);
+            return null;
+        }
+        replaced?.Stop(); // subscribing again replays again from the new since
         return subscription;
     }
 
@@ -200,7 +215,7 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
         return new Dictionary<string, object?> { ["ok"] = true };
     }
 
-    private object Resize(RunsPrincipal principal, JsonElement payload)
+    private async ValueTask<object> ResizeAsync(RunsPrincipal principal, JsonElement payload)
     {
         const string Shape = "resize expects an object {\"runId\": string, \"cols\": number, \"rows\": number}";
         if (payload.ValueKind != JsonValueKind.Object || !TryReadRunId(payload, out var runId))
@@ -220,11 +235,11 @@ internal sealed class RunsSocketHandlers(RunsService runs, TokenValidator tokens
         {
             return Refusal(RunAccess.Refusal(RunScopes.Write));
         }
-        if (!principal.AllWorkspaces && (runs.Find(runId) is not { } run || !principal.Sees(run.WorkspaceId)))
+        if (await runs.FindAsync(runId) is not { } run || !principal.Sees(run.WorkspaceId))
         {
             return Refusal(RunsException.NotFound(runId).Message);
         }
-        return runs.Resize(runId, new TerminalSize(cols, rows)) is { } refused ? Refusal(refused) : new Dictionary<string, object?> { ["ok"] = true };
+        return runs.Resize(run, new TerminalSize(cols, rows)) is { } refused ? Refusal(refused) : new Dictionary<string, object?> { ["ok"] = true };
     }
 
     private static bool TryGetInt(JsonElement element, out int value)

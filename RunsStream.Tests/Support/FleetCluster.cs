@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using RunsStream.Server.Configuration;
 
 namespace RunsStream.Tests.Support;
@@ -11,13 +12,15 @@ public sealed class FleetCluster : IAsyncDisposable
 {
     private readonly List<RunsServerHost?> _nodes = [];
     private readonly Func<RunsStreamOptions, RunsStreamOptions>? _configure;
+    private readonly Action<int, WebApplicationBuilder>? _configureBuilder;
 
-    private FleetCluster(RedisServer redis, string database, Func<RunsStreamOptions, RunsStreamOptions>? configure)
+    private FleetCluster(RedisServer redis, string database, Func<RunsStreamOptions, RunsStreamOptions>? configure, Action<int, WebApplicationBuilder>? configureBuilder)
     {
         // (PostgreSQL is the test run's shared instance, or the caller's: see StartAsync.)
         Redis = redis;
         DatabaseConnectionString = database;
         _configure = configure;
+        _configureBuilder = configureBuilder;
     }
 
     public RedisServer Redis { get; }
@@ -33,10 +36,11 @@ public sealed class FleetCluster : IAsyncDisposable
     /// <param name="nodes">How many nodes to start now (more with <see cref="AddNodeAsync"/>).</param>
     /// <param name="configure">Settings on top of each node's fleet settings.</param>
     /// <param name="postgres">The PostgreSQL to use (a test that stops it has its own); default the test run's.</param>
-    public static async Task<FleetCluster> StartAsync(int nodes = 2, Func<RunsStreamOptions, RunsStreamOptions>? configure = null, PostgresServer? postgres = null)
+    /// <param name="configureBuilder">Adds to node i's services before its app is built (as for <see cref="RunsServerHost.StartAsync"/>).</param>
+    public static async Task<FleetCluster> StartAsync(int nodes = 2, Func<RunsStreamOptions, RunsStreamOptions>? configure = null, PostgresServer? postgres = null, Action<int, WebApplicationBuilder>? configureBuilder = null)
     {
         var redis = await RedisServer.StartNewAsync();
-        var cluster = new FleetCluster(redis, await (postgres ?? await PostgresServer.SharedAsync()).CreateDatabaseAsync(), configure);
+        var cluster = new FleetCluster(redis, await (postgres ?? await PostgresServer.SharedAsync()).CreateDatabaseAsync(), configure, configureBuilder);
         try
         {
             for (var i = 0; i < nodes; i++)
@@ -91,7 +95,7 @@ public sealed class FleetCluster : IAsyncDisposable
         {
             var fleet = o with { Port = port, Fleet = OptionsFor(index, port) };
             return _configure?.Invoke(fleet) ?? fleet;
-        });
+        }, _configureBuilder is { } configureBuilder ? builder => configureBuilder(index, builder) : null);
         _nodes[index] = node;
         return node;
     }

@@ -99,13 +99,7 @@ internal sealed partial class FleetNode
     public void Resize(string runId, Execution.TerminalSize size) => _ = _bus.PublishResizeAsync(runId, size);
 
     /// <summary>A resize asked of the fleet: applies when this node executes the run.</summary>
-    private void OnResizeRequested(ResizeRequest request)
-    {
-        if (_runs.ExecutesHere(request.RunId))
-        {
-            _runs.Resize(request.RunId, request.Size);
-        }
-    }
+    private void OnResizeRequested(ResizeRequest request) => _runs.ResizeIfExecutedHere(request.RunId, request.Size);
 
     /// <summary>A cancel asked of this node: applies when it executes the run, else it is another node's.</summary>
     private void CancelHere(string runId, string reason)

@@ -59,7 +59,8 @@ internal sealed class MirrorSync(RunState mirror, IRunStore store)
     {
         if (!mirror.Exists)
         {
-            if (await Task.Run(() => store.GetRun(mirror.RunId), cancellationToken).ConfigureAwait(false) is not { } record)
+            // Off the caller's thread (a Redis callback may fill), and holding none while PostgreSQL answers.
+            if (await Task.Run(() => store.GetRunAsync(mirror.RunId, cancellationToken), cancellationToken).ConfigureAwait(false) is not { } record)
             {
                 return; // not created yet: its first event will come
             }
@@ -68,7 +69,7 @@ internal sealed class MirrorSync(RunState mirror, IRunStore store)
         while (mirror.IsMirror)
         {
             var after = mirror.LastSeq;
-            var batch = await Task.Run(() => store.ReadEvents(mirror.RunId, after, FillBatchEvents, FillBatchBytes), cancellationToken).ConfigureAwait(false);
+            var batch = await Task.Run(() => store.ReadEventsAsync(mirror.RunId, after, FillBatchEvents, FillBatchBytes, cancellationToken), cancellationToken).ConfigureAwait(false);
             if (batch.Count == 0)
             {
                 return;

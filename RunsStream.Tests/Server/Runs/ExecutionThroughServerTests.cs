@@ -149,7 +149,8 @@ public sealed class ExecutionThroughServerTests
             await server.DisposeAsync();
         }
         await WaitUntilGoneAsync(pids);
-        Assert.That(runs.Find(runId)!.Status, Is.EqualTo(RunsStream.Server.Runs.RunStatus.Failed));
-        Assert.That(runs.Find(runId)!.Reason, Is.EqualTo("Server shutting down"));
+        var run = (await runs.FindAsync(runId))!;
+        Assert.That(run.Status, Is.EqualTo(RunsStream.Server.Runs.RunStatus.Failed));
+        Assert.That(run.Reason, Is.EqualTo("Server shutting down"));
     }
 }
