@@ -70,66 +70,6 @@ public sealed partial class RunsService : IAsyncDisposable
     internal RunContainment Containment => _containment;
 
     /// <summary>
-    /// An existing run (in memory or in the store), or null. Completes at once when the run is in
-    /// memory or the store is local (SQLite, memory: their async reads answer synchronously); a
-    /// fleet's PostgreSQL is read without holding the caller's thread.
-    /// </summary>
-    internal ValueTask<RunState?> FindAsync(string runId, CancellationToken cancellationToken = default)
-    {
-        if (_fleet is not null)
-        {
-            return FindInFleetAsync(runId, cancellationToken);
-        }
-        if (_runs.TryGetValue(runId, out var run) && run.Exists)
-        {
-            return new(run);
-        }
-        return LoadFromStoreAsync(runId, cancellationToken);
-    }
-
-    /// <summary>The run; 404 when unknown, 410 when retention deleted it. Completes at once as <see cref="FindAsync"/> does.</summary>
-    internal async ValueTask<RunState> GetAsync(string runId, CancellationToken cancellationToken = default)
-    {
-        if (await FindAsync(runId, cancellationToken).ConfigureAwait(false) is { } run)
-        {
-            return run;
-        }
-        if (await _store.IsDeletedAsync(runId, cancellationToken).ConfigureAwait(false))
-        {
-            throw new RunsException(RunsErrorCode.Gone, $"Run '{runId}' was deleted by the retention policy");
-        }
-        throw RunsException.NotFound(runId);
-    }
-
-    private async ValueTask<RunState?> LoadFromStoreAsync(string runId, CancellationToken cancellationToken) =>
-        await _store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false) is { } record ? Load(record) : null;
-
-    /// <summary>
-    /// The result of a lookup for the synchronous public API (<see cref="Cancel(string, string)"/>,
-    /// <see cref="Publish(string, IReadOnlyList{PublishedEvent})"/>): at once on a single node; in a
-    /// fleet it blocks on the shared store, as those methods already do on the fleet.
-    /// </summary>
-    private static T WaitFor<T>(ValueTask<T> lookup) => lookup.IsCompletedSuccessfully ? lookup.Result : lookup.AsTask().GetAwaiter().GetResult();
-
-    /// <summary>The stored run as the one in memory (unless one exists by now).</summary>
-    private RunState? Load(RunRecord record)
-    {
-        var runId = record.RunId;
-        var loaded = new RunState(record, _options.RunLogMaxBytes, _store);
-        var run = _runs.AddOrUpdate(runId, loaded, (_, existing) => existing.Exists ? existing : Adopt(existing, record));
-        return run.Exists ? run : null;
-    }
-
-    /// <summary>A placeholder that subscribers were waiting on becomes the stored run.</summary>
-    private RunState Adopt(RunState placeholder, RunRecord record)
-    {
-        var loaded = new RunState(record, _options.RunLogMaxBytes, _store);
-        // Subscribers of the placeholder resubscribe lazily: there are none for a stored run
-        // created by another process, since ids are only created by this one or by publishers.
-        return placeholder.SubscriberCount == 0 ? loaded : placeholder;
-    }
-
-    /// <summary>
     /// On start: runs a previous process left queued or running end as failed, "server
     /// restarted", with one terminal event after the last one that was stored.
     /// </summary>
@@ -180,34 +120,6 @@ public sealed partial class RunsService : IAsyncDisposable
         }
         return deleted.Count;
     }
-
-    /// <summary>
-    /// The run's state for a subscriber, created empty when the run does not exist yet. Completes
-    /// at once as <see cref="FindAsync"/> does.
-    /// </summary>
-    internal ValueTask<RunState> GetForSubscriptionAsync(string runId, CancellationToken cancellationToken = default) =>
-        _fleet is not null ? GetForFleetSubscriptionAsync(runId, cancellationToken) : GetOrAwaitAsync(runId, cancellationToken);
-
-    /// <summary>The run, or an empty one that its subscribers wait on until it is created.</summary>
-    private async ValueTask<RunState> GetOrAwaitAsync(string runId, CancellationToken cancellationToken) =>
-        await FindAsync(runId, cancellationToken).ConfigureAwait(false)
-        ?? _runs.GetOrAdd(runId, id => new RunState(id, _options.RunLogMaxBytes, _store));
-
-    /// <summary>Forgets an awaited run nobody created once its last subscriber left.</summary>
-    internal void ReleaseIfUnused(RunState run)
-    {
-        if (run.IsMirror)
-        {
-            return; // a mirror is retired once idle for a while (RetireIdleMirrors): a resubscribe keeps it
-        }
-        if (run.TryRetire())
-        {
-            _runs.TryRemove(new KeyValuePair<string, RunState>(run.RunId, run));
-        }
-    }
-
-    /// <summary>How many sockets are subscribed to <paramref name="runId"/> (existing or awaited).</summary>
-    internal int SubscriberCountOf(string runId) => _runs.TryGetValue(runId, out var run) ? run.SubscriberCount : 0;
 
     /// <summary>Runs newest first, optionally after the run <paramref name="before"/> and of one status; from the store.</summary>
     internal async Task<IReadOnlyList<RunRecord>> ListAsync(int limit, string? before, RunStatus? status, CancellationToken cancellationToken = default, IReadOnlyCollection<string>? workspaces = null)
@@ -366,78 +278,6 @@ public sealed partial class RunsService : IAsyncDisposable
         return run.Execution.TryResize(size) ? null : $"Run '{runId}' is not running";
     }
 
-    /// <summary>
-    /// Appends events from an external executor, creating the run on first use. All or
-    /// nothing: a refused batch appends and creates nothing.
-    /// </summary>
-    /// <param name="runId">The run's id; it must match <c>^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$</c>.</param>
-    /// <param name="events">The events in order; a terminal status may only come last.</param>
-    /// <exception cref="RunsException">A bad run id or batch (bad_request), a run this server executes (conflict), a deleted run (gone).</exception>
-    /// <exception cref="RunConflictException">The run has already finished.</exception>
-    public void Publish(string runId, IReadOnlyList<PublishedEvent> events) => Publish(runId, events, null);
-
-    /// <summary>As <see cref="Publish(string, IReadOnlyList{PublishedEvent})"/>; <paramref name="by"/> is recorded as createdBy of a run it creates.</summary>
-    internal void Publish(string runId, IReadOnlyList<PublishedEvent> events, string? by)
-    {
-        if (_fleet is not null)
-        {
-            PublishAsync(runId, events, by).GetAwaiter().GetResult();
-            return;
-        }
-        CheckPublish(runId, events);
-        while (true)
-        {
-            var run = WaitFor(GetForSubscriptionAsync(runId)); // at once: the store is local outside a fleet
-            switch (run.Publish(events, _time, by))
-            {
-                case PublishOutcome.Accepted:
-                    return;
-                case PublishOutcome.NothingToCreate:
-                    ReleaseIfUnused(run);
-                    return;
-                case PublishOutcome.ExecutedHere:
-                    throw RunsException.Conflict($"Run '{runId}' is executed by this server; it takes no published events");
-                case PublishOutcome.Finished:
-                    throw new RunConflictException(runId, run.Status!.Value);
-                case PublishOutcome.Deleted:
-                    throw new RunsException(RunsErrorCode.Gone, $"Run '{runId}' was deleted by the retention policy");
-                case PublishOutcome.Retired:
-                    continue; // its last subscriber left meanwhile: the next lookup has the current state
-            }
-        }
-    }
-
-    /// <summary>The checks of a publish that need no run: the id, and no event after a terminal status.</summary>
-    private static void CheckPublish(string runId, IReadOnlyList<PublishedEvent> events)
-    {
-        if (!RunIds.IsValid(runId))
-        {
-            throw RunsException.BadRequest(RunIds.InvalidRunIdMessage);
-        }
-        // Events after the batch's own terminal status are a publish after a terminal status:
-        // 409 as when the status came in an earlier batch (docs/api.md section 3.6).
-        for (var i = 0; i < events.Count; i++)
-        {
-            if (events[i].Type == RunEventType.Status && events[i].Status!.Value.IsTerminal() && i != events.Count - 1)
-            {
-                throw RunsException.Conflict($"events[{i + 1}] follows the terminal status '{events[i].Data}' of events[{i}]; a run takes no events after its terminal status");
-            }
-        }
-    }
-
-        /// <summary>Appends one stdout event to <paramref name="runId"/> (see <see cref="Publish(string, IReadOnlyList{PublishedEvent})"/>).</summary>
-    public void SendStdout(string runId, string data) => Publish(runId, [new PublishedEvent(RunEventType.Stdout, data)]);
-
-    /// <summary>Appends one stderr event to <paramref name="runId"/> (see <see cref="Publish(string, IReadOnlyList{PublishedEvent})"/>).</summary>
-    public void SendStderr(string runId, string data) => Publish(runId, [new PublishedEvent(RunEventType.Stderr, data)]);
-
-    /// <summary>
-    /// Appends a status event to <paramref name="runId"/> (see <see cref="Publish(string, IReadOnlyList{PublishedEvent})"/>); a failed or
-    /// cancelled status without <paramref name="reason"/> gets "Failed" or "Cancelled".
-    /// </summary>
-    public void SendStatus(string runId, RunStatus status, string? reason = null, int? exitCode = null) =>
-        Publish(runId, [new PublishedEvent(RunEventType.Status, status.ToWire(), status, reason, exitCode)]);
-
     private RunEvent? AppendStatus(RunState run, RunStatus status, string? reason = null, int? exitCode = null, long? stdoutBytes = null, long? stderrBytes = null)
     {
         var now = _time.GetUtcNow();
@@ -448,14 +288,4 @@ public sealed partial class RunsService : IAsyncDisposable
         }
         return appended;
     }
-}
-
-/// <summary>409: the run has already finished (the answer carries its status).</summary>
-public sealed class RunConflictException(string runId, RunStatus status) : Exception($"Run '{runId}' has already finished ({status.ToWire()})")
-{
-    /// <summary>The run that has finished.</summary>
-    public string RunId { get; } = runId;
-
-    /// <summary>Its terminal status.</summary>
-    public RunStatus Status { get; } = status;
 }
