@@ -123,7 +123,6 @@ internal sealed partial class SqliteRunStore
 
     public List<RunEvent> ReadEvents(string runId, long afterSeq, int maxEvents, long maxBytes)
     {
-        var result = new List<RunEvent>();
         using var connection = Open();
         var gap = ReadGap(connection, runId);
         using var command = connection.CreateCommand();
@@ -134,38 +133,18 @@ internal sealed partial class SqliteRunStore
         command.Parameters.AddWithValue("$id", runId);
         command.Parameters.AddWithValue("$after", afterSeq);
         command.Parameters.AddWithValue("$limit", maxEvents);
-        var markerPending = gap.Exists && afterSeq < gap.ToSeq;
-        long bytes = 0;
-        var rows = 0;
+        var page = new StoredEventPage(runId, gap, afterSeq, maxEvents, maxBytes);
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
             {
-                rows++;
-                var seq = reader.GetInt64(0);
-                if (gap.Exists && seq >= gap.FromSeq && seq <= gap.ToSeq)
+                if (!page.Add(reader.GetInt64(0), reader, ReadEvent))
                 {
-                    continue; // dropped, not yet deleted
-                }
-                if (markerPending && seq > gap.ToSeq)
-                {
-                    result.Add(gap.Marker(runId));
-                    markerPending = false;
-                }
-                var e = ReadEvent(runId, reader);
-                result.Add(e);
-                bytes += e.DataBytes;
-                if (bytes >= maxBytes)
-                {
-                    return result;
+                    break;
                 }
             }
         }
-        if (markerPending && rows < maxEvents)
-        {
-            result.Add(gap.Marker(runId));
-        }
-        return result;
+        return page.Complete();
     }
 
     private static RunEvent ReadEvent(string runId, SqliteDataReader r)

@@ -161,7 +161,6 @@ internal sealed partial class PostgresRunStore
     /// <summary>As SQLite's: events after a seq, the retention marker in place of the dropped stretch, up to a byte budget.</summary>
     private async Task<List<RunEvent>> ReadEventsCoreAsync(string runId, long afterSeq, int maxEvents, long maxBytes, bool async, CancellationToken ct)
     {
-        var result = new List<RunEvent>();
         using var connection = async ? await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false) : _dataSource.OpenConnection();
         // Two statements, one round trip: the gap, then the events (a range scan of the primary key).
         using var batch = new NpgsqlBatch(connection)
@@ -189,35 +188,15 @@ internal sealed partial class PostgresRunStore
                 reader.IsDBNull(5) ? DateTimeOffset.UnixEpoch : reader.GetFieldValue<DateTimeOffset>(5));
         }
         _ = async ? await reader.NextResultAsync(ct).ConfigureAwait(false) : reader.NextResult();
-        var markerPending = gap.Exists && afterSeq < gap.ToSeq;
-        var rows = 0;
-        long bytes = 0;
+        var page = new StoredEventPage(runId, gap, afterSeq, maxEvents, maxBytes);
         while (async ? await reader.ReadAsync(ct).ConfigureAwait(false) : reader.Read())
         {
-            rows++;
-            var seq = reader.GetInt64(0);
-            if (gap.Exists && seq >= gap.FromSeq && seq <= gap.ToSeq)
+            if (!page.Add(reader.GetInt64(0), reader, ReadEvent))
             {
-                continue; // dropped, not yet deleted
-            }
-            if (markerPending && seq > gap.ToSeq)
-            {
-                result.Add(gap.Marker(runId));
-                markerPending = false;
-            }
-            var e = ReadEvent(runId, reader);
-            result.Add(e);
-            bytes += e.DataBytes;
-            if (bytes >= maxBytes)
-            {
-                return result;
+                break;
             }
         }
-        if (markerPending && rows < maxEvents)
-        {
-            result.Add(gap.Marker(runId));
-        }
-        return result;
+        return page.Complete();
     }
 
     private static RunEvent ReadEvent(string runId, NpgsqlDataReader r)
