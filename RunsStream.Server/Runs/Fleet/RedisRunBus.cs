@@ -198,39 +198,36 @@ internal sealed partial class RedisRunBus : IAsyncDisposable
 
     private void OnResizeMessage(ChannelMessage message)
     {
-        ResizeRequest request;
-        try
-        {
-            request = FleetEventCodec.DecodeResize(((ReadOnlyMemory<byte>)message.Message).Span);
-        }
-        catch (FormatException e)
-        {
-            Log.MalformedMessage(_logger, ResizeChannelName, e);
-            return;
-        }
-        try
+        if (TryDecode(message, ResizeChannelName, FleetEventCodec.DecodeResize, out var request))
         {
             ResizeRequested?.Invoke(request);
-        }
-        catch (Exception e)
-        {
-            Log.HandlerFailed(_logger, ResizeChannelName, e);
         }
     }
 
     private void OnCancelMessage(ChannelMessage message)
     {
-        CancelRequest request;
+        if (TryDecode(message, CancelChannelName, FleetEventCodec.DecodeCancel, out var request))
+        {
+            CancelRequested?.Invoke(request);
+        }
+    }
+
+    private delegate T Decoder<T>(ReadOnlySpan<byte> message);
+
+    /// <summary>Decodes a request; one that is not (another version's, or garbage) is logged and skipped.</summary>
+    private bool TryDecode<T>(ChannelMessage message, string channelName, Decoder<T> decode, out T request)
+    {
         try
         {
-            request = FleetEventCodec.DecodeCancel(((ReadOnlyMemory<byte>)message.Message).Span);
+            request = decode(((ReadOnlyMemory<byte>)message.Message).Span);
+            return true;
         }
         catch (FormatException e)
         {
-            Log.MalformedMessage(_logger, CancelChannelName, e);
-            return;
+            Log.MalformedMessage(_logger, channelName, e);
+            request = default!;
+            return false;
         }
-        CancelRequested?.Invoke(request);
     }
 
     private void Raise(Action? handlers, string name)

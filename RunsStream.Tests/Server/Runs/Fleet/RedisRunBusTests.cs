@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using RunsStream.Server.Runs;
+using RunsStream.Server.Runs.Execution;
 using RunsStream.Server.Runs.Fleet;
 using RunsStream.Tests.Support;
 using StackExchange.Redis;
@@ -215,5 +216,28 @@ public sealed class RedisRunBusTests
 
         await received.WaitForAsync(1, "after the garbage");
         Assert.That(received.Seqs, Is.EqualTo(new long[] { 1 }));
+    }
+
+    [Test]
+    public async Task Garbage_on_the_cancel_and_resize_channels_is_skipped_and_later_requests_arrive()
+    {
+        var a = await BusAsync();
+        var b = await BusAsync();
+        var cancels = new ConcurrentQueue<CancelRequest>();
+        var resizes = new ConcurrentQueue<ResizeRequest>();
+        b.CancelRequested += cancels.Enqueue;
+        b.ResizeRequested += resizes.Enqueue;
+        await using var probe = b.SubscribeRun("unused", _ => { });
+        await probe.Ready.WaitAsync(Timeout);
+
+        var subscriber = a.Connection.GetSubscriber();
+        await subscriber.PublishAsync(RedisChannel.Literal(RedisRunBus.CancelChannelName), "not a cancel"u8.ToArray());
+        await subscriber.PublishAsync(RedisChannel.Literal(RedisRunBus.ResizeChannelName), new byte[] { 0xff, 0x01 });
+        await a.PublishCancelAsync("run-9", "cancelled by user", "node-a");
+        await a.PublishResizeAsync("run-9", new TerminalSize(120, 40));
+
+        await Eventually.WaitUntilAsync(() => !cancels.IsEmpty && !resizes.IsEmpty, "the valid cancel and resize after the garbage", Timeout);
+        Assert.That(cancels, Is.EqualTo(new[] { new CancelRequest("run-9", "cancelled by user", "node-a") }));
+        Assert.That(resizes, Is.EqualTo(new[] { new ResizeRequest("run-9", new TerminalSize(120, 40)) }));
     }
 }
