@@ -9,7 +9,7 @@ using RunsStream.LoadGen.Servers;
 //
 //   RunsStream.LoadGen --root <repo> [--quick] [--only 1,3] [--servers ours,node]
 //                      [--out <dir>] [--micro-report <markdown file>] [--ours-dll <RunsStream.Server.dll>]
-//                      [--repeats N] [--readme]
+//                      [--repeats N] [--readme] [--fanout 1000]   (only the fan-out cases with those subscriber counts)
 //   RunsStream.LoadGen --fleet ...: the fleet parts instead (REDIS_URL and DATABASE_URL set)
 
 var root = Arg("--root") ?? Directory.GetCurrentDirectory();
@@ -25,6 +25,11 @@ if (!OperatingSystem.IsWindows())
     File.SetUnixFileMode(workDir, (UnixFileMode)0b111_101_101);
 }
 var config = (quick ? BenchConfig.Quick(root, workDir) : BenchConfig.Full(root, workDir)) with { OursDll = Arg("--ours-dll") };
+if (Arg("--fanout") is { } fanout)
+{
+    var counts = fanout.Split(',').Select(int.Parse).ToHashSet();
+    config = config with { FanOut = config.FanOut.Where(c => counts.Contains(c.Subscribers)).ToArray() };
+}
 if (Arg("--repeats") is { } repeats)
 {
     config = config with { Repeats = int.Parse(repeats) };
@@ -90,7 +95,7 @@ Console.WriteLine(markdown);
 Directory.CreateDirectory(outDir);
 // A run of some scenarios or of one server is kept under its own name and replaces neither
 // latest.md nor the table in bench/README.md.
-var partial = only is not null || servers.Length < 2;
+var partial = only is not null || servers.Length < 2 || Arg("--fanout") is not null;
 var stem = started.ToString("yyyy-MM-dd-HHmm") + (quick ? "-quick" : "") + (partial ? "-partial" : "");
 File.WriteAllText(Path.Combine(outDir, stem + ".md"), markdown);
 File.WriteAllText(Path.Combine(outDir, stem + ".json"), report.Json(micro));
